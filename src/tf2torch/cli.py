@@ -1,0 +1,130 @@
+"""tf2torch command line. Thin: parses arguments, calls the API, maps errors to exit codes.
+
+Exit codes: 0 success; 1 conversion impossible, verification failed or bad input (one line per
+problem); 2 usage error. No traceback unless --debug.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+EPILOG = """\
+exit codes: 0 converted and verified, 1 conversion impossible / verification failed / bad input,
+2 usage error.
+
+examples:
+  tf2torch convert model.keras -o out/           # out/model.py, out/weights.safetensors, out/report.json
+  tf2torch convert legacy.h5 -o out/ --input-layout keras
+  tf2torch support                               # list the supported Keras layers
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tf2torch",
+        description="Convert TensorFlow/Keras models to readable, standalone PyTorch, verified numerically against Keras.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("convert", help="convert a .keras or legacy Keras 2 .h5 model file",
+                       description="Convert a Keras model file to OUT/model.py (imports only torch), "
+                                   "OUT/weights.safetensors and OUT/report.json, then verify it against Keras.")
+    c.add_argument("src", metavar="SRC", help="a .keras file or a legacy Keras 2 full-model .h5 file")
+    c.add_argument("-o", "--output", metavar="OUT", required=True, help="output folder (must be empty or absent unless --force)")
+    c.add_argument("--class-name", metavar="NAME", help="name of the generated nn.Module class (default: from the model name)")
+    c.add_argument("--input-layout", choices=("torch", "keras"), default="torch",
+                   help="torch (default): image/feature-map inputs and outputs are channels-first at the boundary; "
+                        "keras: keep Keras' channels-last layout at the boundary (the body still runs channels-first)")
+    c.add_argument("--no-verify", action="store_true", help="skip the numerical comparison with Keras")
+    c.add_argument("--tolerance", type=float, default=None, metavar="REL",
+                   help="max relative error allowed by verification (default 1e-4)")
+    c.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    c.add_argument("--unsafe", action="store_true",
+                   help="allow loading layers that carry Python code (Lambda); runs that code: only for files you trust")
+    c.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    s = sub.add_parser("support", help="print the table of supported Keras layers and ops")
+    s.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # reproducible reference numbers
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import warnings
+
+    warnings.filterwarnings("ignore")
+
+
+def _status(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _convert(args) -> int:
+    from .errors import VerificationError
+    from .pipeline import convert
+    from .verify import DEFAULT_TOLERANCE
+
+    start = time.perf_counter()
+    _status(f"tf2torch: converting {args.src} ...")
+    try:
+        conv = convert(args.src, input_layout=args.input_layout, verify=not args.no_verify,
+                       class_name=args.class_name, unsafe=args.unsafe, tolerance=args.tolerance or DEFAULT_TOLERANCE)
+    except VerificationError as exc:
+        print(f"error: {args.src}: {exc}", file=sys.stderr)
+        return 1
+    out = conv.save(args.output, force=args.force)
+    v = conv.report["verification"]
+    checked = (f"verified: max abs error {v['max_abs_error']:.2e}, max rel error {v['max_rel_error']:.2e} "
+               f"(tolerance {v['tolerance']:g}, {v['n_samples']} samples)") if v else "not verified (--no-verify)"
+    print(f"{out}/model.py: class {conv.class_name}, {len(conv.report['layers'])} layers, {checked}")
+    for w in conv.report["warnings"]:
+        print(f"warning: {w}", file=sys.stderr)
+    _status(f"tf2torch: done in {time.perf_counter() - start:.1f}s")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(f"tf2torch {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
+    _quiet_tensorflow()
+    from .errors import Tf2TorchError
+
+    try:
+        if args.command == "convert":
+            return _convert(args)
+        if args.command == "support":
+            from .registry import support_table
+
+            print(support_table(), end="")
+            return 0
+    except Tf2TorchError as exc:
+        if getattr(args, "debug", False):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: still one line, unless --debug
+        if getattr(args, "debug", False):
+            raise
+        print(f"error: internal error ({type(exc).__name__}: {exc}); rerun with --debug and report it", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""What a converter sees of the graph: its node, the inputs' shapes and layouts, the weights."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from . import fragment as fr
+from .errors import UnsupportedError
+from .ir import Graph, Node, TensorInfo
+from .layout import Layout, compose_to, inverse
+from .registry import FOLLOW, SPATIAL, lookup
+
+
+class LayoutPlanner:
+    """Decides which tensors should be channels-first: those a spatial layer reads downstream."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self._memo: dict[int, bool] = {}
+        self._consumers: dict[int, list[Node]] = {}
+        for node in graph.nodes:
+            for t in node.inputs:
+                self._consumers.setdefault(t, []).append(node)
+
+    def consumers(self, tensor_id: int) -> list[Node]:
+        return self._consumers.get(tensor_id, [])
+
+    def wants_channels_first(self, tensor_id: int) -> bool:
+        if tensor_id in self._memo:
+            return self._memo[tensor_id]
+        self._memo[tensor_id] = False  # cycles cannot happen, but stay safe
+        result = False
+        if self.graph.tensors[tensor_id].rank >= 3:
+            for node in self.consumers(tensor_id):
+                entry = lookup(node.layer.cls)
+                policy = entry.layout if entry else FOLLOW
+                if policy == SPATIAL or (policy == FOLLOW and any(self.wants_channels_first(o) for o in node.outputs)):
+                    result = True
+                    break
+        self._memo[tensor_id] = result
+        return result
+
+    def preferred(self, tensor_id: int) -> Layout:
+        rank = self.graph.tensors[tensor_id].rank
+        return Layout.channels_first(rank) if self.wants_channels_first(tensor_id) else Layout.keras(rank)
+
+
+def convert_layout(expr: fr.Expr, src: Layout, dst: Layout) -> fr.Expr:
+    """Expression turning `expr` (in layout src) into layout dst: the only place permutes are made."""
+    if src == dst:
+        return expr
+    if src.flat is not None:
+        # back to Keras feature order: unflatten to the torch feature map, permute to Keras, flatten
+        order = tuple(i + 1 for i in inverse(src.flat.perm))
+        expr = expr.method("unflatten", 1, src.flat.torch_shape).method("permute", 0, *order).method("flatten", 1)
+        src = Layout.keras(src.rank)
+        if src == dst:
+            return expr
+    if dst.flat is not None:
+        raise ValueError("cannot produce a flattened layout on demand")
+    return expr.method("permute", *compose_to(src, dst))
+
+
+class NodeContext:
+    def __init__(self, graph: Graph, node: Node, in_layouts: list[Layout], planner: LayoutPlanner):
+        self.graph = graph
+        self.node = node
+        self.layer = node.layer
+        self.config: dict[str, Any] = node.layer.config
+        self.in_layouts = in_layouts
+        self._planner = planner
+
+    # --- identity ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.layer.name
+
+    @property
+    def origin(self) -> str:
+        return self.layer.origin
+
+    # --- tensors ----------------------------------------------------------------------------
+    @cached_property
+    def inputs(self) -> list[TensorInfo]:
+        return [self.graph.tensors[t] for t in self.node.inputs]
+
+    @cached_property
+    def outputs(self) -> list[TensorInfo]:
+        return [self.graph.tensors[t] for t in self.node.outputs]
+
+    def in_shape(self, i: int = 0) -> tuple:
+        return self.inputs[i].shape
+
+    def out_shape(self, i: int = 0) -> tuple:
+        return self.outputs[i].shape
+
+    def in_rank(self, i: int = 0) -> int:
+        return self.inputs[i].rank
+
+    def input(self, i: int = 0, layout: Layout | None = None) -> fr.Expr:
+        """Input i, converted to `layout` if given (a permute is inserted only if needed)."""
+        expr = fr.Input(i)
+        return expr if layout is None else convert_layout(expr, self.in_layouts[i], layout)
+
+    def input_channels_first(self, i: int = 0) -> fr.Expr:
+        return self.input(i, Layout.channels_first(self.in_rank(i)))
+
+    def input_keras(self, i: int = 0) -> fr.Expr:
+        return self.input(i, Layout.keras(self.in_rank(i)))
+
+    def input_unflattened(self, i: int = 0) -> tuple[fr.Expr, Layout]:
+        """Input i in its own layout, unless it is a reordered flat tensor (then Keras order)."""
+        layout = self.in_layouts[i]
+        if layout.flat is None:
+            return fr.Input(i), layout
+        keras = Layout.keras(layout.rank)
+        return convert_layout(fr.Input(i), layout, keras), keras
+
+    def wants_channels_first(self, out_index: int = 0) -> bool:
+        return self._planner.wants_channels_first(self.node.outputs[out_index])
+
+    def hint_value_range(self, i: int, low: float, high: float) -> None:
+        """Tell verification which values input i may take (e.g. ids below an Embedding's input_dim).
+
+        Only graph inputs use it; the narrowest range wins when several consumers hint.
+        """
+        info = self.inputs[i]
+        if info.value_range is None:
+            info.value_range = (low, high)
+        else:
+            info.value_range = (max(info.value_range[0], low), min(info.value_range[1], high))
+
+    # --- weights ----------------------------------------------------------------------------
+    def weight(self, name: str) -> np.ndarray:
+        return self.layer.weight(name)
+
+    def has_weight(self, name: str) -> bool:
+        return self.layer.has_weight(name)
+
+    # --- failure ----------------------------------------------------------------------------
+    def unsupported(self, why: str, hint: str = "") -> UnsupportedError:
+        return UnsupportedError(why, hint)
+
+    def get(self, key: str, default=None):
+        return self.config.get(key, default)

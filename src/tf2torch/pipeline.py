@@ -1,0 +1,144 @@
+"""The public pipeline: load -> IR -> program -> source + weights -> module -> verification."""
+from __future__ import annotations
+
+import json
+import linecache
+import re
+import shutil
+import tempfile
+import types
+from pathlib import Path
+
+import torch
+
+from . import verify as verifier
+from .emit import emit, render
+from .errors import InputError, VerificationError
+from .frontend import load
+from .names import to_identifier
+from .program import build_program
+from .weights import state_dict as build_state_dict
+
+INPUT_LAYOUTS = ("torch", "keras")
+
+
+class Conversion:
+    """A converted model: `.source` (model.py), `.module` (weights loaded, eval mode), `.report`."""
+
+    def __init__(self, source: str, class_name: str, state: dict, report: dict):
+        self.source = source
+        self.class_name = class_name
+        self.state_dict = state
+        self.report = report
+        self.module = instantiate(source, class_name, state)
+
+    def save(self, out, force: bool = False) -> Path:
+        """Write model.py, weights.safetensors and report.json to `out`, atomically."""
+        from safetensors.torch import save_file
+
+        out = Path(out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+            raise InputError(f"{out}: exists and is not empty (use --force to replace it)")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            (tmp / "model.py").write_text(self.source, encoding="utf-8")
+            save_file({k: v.contiguous() for k, v in self.state_dict.items()}, str(tmp / "weights.safetensors"))
+            (tmp / "report.json").write_text(json.dumps(self.report, indent=2, default=_json_default) + "\n", encoding="utf-8")
+            if out.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+                old.rmdir()
+                out.rename(old)
+                tmp.rename(out)
+                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+            else:
+                tmp.rename(out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+
+def instantiate(source: str, class_name: str, state: dict) -> torch.nn.Module:
+    """Build the generated class from its source and load the weights strictly."""
+    filename = f"<tf2torch:{class_name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = types.ModuleType(f"tf2torch_generated_{class_name}")
+    exec(compile(source, filename, "exec"), namespace.__dict__)  # our own emitted code, names sanitised
+    module = getattr(namespace, class_name)()
+    module.load_state_dict(state, strict=True)
+    return module.eval()
+
+
+def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, class_name: str | None = None,
+            unsafe: bool = False, tolerance: float = verifier.DEFAULT_TOLERANCE) -> Conversion:
+    """Convert a Keras model (live object, .keras or legacy .h5 path) to PyTorch.
+
+    Raises ConversionError (listing every unsupported layer), InputError, or VerificationError
+    (with `.conversion` attached) when the result does not match Keras within `tolerance`.
+    """
+    if input_layout not in INPUT_LAYOUTS:
+        raise InputError(f"Invalid value for input_layout. Expected one of {INPUT_LAYOUTS}. Received: {input_layout!r}")
+    loaded = load(model_or_path, unsafe=unsafe)
+    graph = loaded.graph
+    name = class_name or _class_name(graph.name)
+    if not name.isidentifier():
+        raise InputError(f"class name {name!r} is not a valid Python identifier")
+    program = build_program(graph, name, input_layout)
+    source = emit(program)
+    state = build_state_dict(program)
+    report = _report(program, source)
+    conversion = Conversion(source, name, state, report)
+    if verify:
+        result = verifier.verify(conversion.module, loaded.reference, _specs(report["inputs"]), _specs(report["outputs"]), tolerance)
+        report["verification"] = {k: result[k] for k in ("max_abs_error", "max_rel_error", "tolerance", "passed", "n_samples")}
+        report["verification"]["outputs"] = result["outputs"]
+        if not result["passed"]:
+            why = "; ".join(result["problems"]) or f"max relative error {result['max_rel_error']:.3g} > tolerance {tolerance:g}"
+            raise VerificationError(f"verification failed: {why}", conversion)
+    return conversion
+
+
+def _class_name(model_name: str) -> str:
+    if re.fullmatch(r"(sequential|functional|model)(_\d+)?", model_name):  # Keras' default names
+        return "Model"
+    base = to_identifier(model_name, fallback="Model")
+    camel = "".join(p[:1].upper() + p[1:] for p in base.split("_") if p)
+    if not camel or not camel.isidentifier() or camel in ("Module", "Tensor", "nn", "torch", "F", "math"):
+        camel = f"Converted{camel}" if camel.isidentifier() else "ConvertedModel"
+    return camel
+
+
+def _specs(entries) -> list[verifier.Spec]:
+    return [verifier.Spec(e["name"], tuple(e["keras_shape"]), e["dtype"], tuple(e["permutation"]), e.get("value_range")) for e in entries]
+
+
+def _report(program, source: str) -> dict:
+    def boundary(b):
+        entry = {"name": b.name, "keras_shape": list(b.keras_shape), "torch_shape": list(b.layout.torch_shape(b.keras_shape)),
+                 "dtype": b.dtype, "permutation": list(b.layout.perm)}
+        if b.value_range is not None:
+            entry["value_range"] = list(b.value_range)
+        return entry
+
+    ctor = {sm.attr: render(sm.ctor) for sm in program.submodules}
+    layers = []
+    for rec in program.layer_records:
+        became = [f"self.{m} = {ctor[m]}" for m in rec["modules"] if m in ctor]
+        layers.append({"name": rec["name"], "class": rec["class"], "torch": became or [rec["description"] or "forward expression"]})
+    return {
+        "class_name": program.class_name,
+        "model_name": program.model_name,
+        "inputs": [boundary(b) for b in program.inputs],
+        "outputs": [boundary(b) for b in program.outputs],
+        "verification": None,
+        "layers": layers,
+        "permutes_in_forward": source.count(".permute("),
+        "warnings": program.warnings,
+    }
+
+
+def _json_default(o):
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    return str(o)

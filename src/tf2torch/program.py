@@ -1,0 +1,239 @@
+"""Assemble converter fragments into a Program: named submodules, forward statements, outputs.
+
+This is where Keras names become identifiers (through one Namespace), where layouts at the model
+boundary are decided, and where every unsupported node is collected before failing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch.nn
+
+from . import fragment as fr
+from .context import LayoutPlanner, NodeContext, convert_layout
+from .errors import ConversionError, Unsupported, UnsupportedError
+from .ir import Graph, Layer
+from .layout import Layout
+from .names import RESERVED, Namespace
+from .registry import lookup
+
+
+@dataclass
+class Submodule:
+    attr: str
+    ctor: fr.Call
+    params: dict[str, fr.Param]
+    layer: Layer
+
+
+@dataclass
+class BufferDef:
+    attr: str
+    buffer: fr.Buffer
+    layer: Layer
+
+
+@dataclass
+class BoundaryTensor:
+    name: str  # Keras name
+    arg: str  # identifier in generated code (inputs only)
+    keras_shape: tuple
+    dtype: str
+    layout: Layout
+    value_range: tuple | None = None
+
+
+@dataclass
+class Program:
+    class_name: str
+    model_name: str
+    submodules: list[Submodule] = field(default_factory=list)
+    buffers: list[BufferDef] = field(default_factory=list)
+    inputs: list[BoundaryTensor] = field(default_factory=list)
+    outputs: list[BoundaryTensor] = field(default_factory=list)
+    statements: list[tuple[object, fr.Expr]] = field(default_factory=list)
+    returns: list[fr.Expr] = field(default_factory=list)
+    layer_records: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+_MODULE_ATTRS = frozenset(n for n in dir(torch.nn.Module) if not n.startswith("__"))
+
+
+class _Substitute:
+    """Replace a fragment's Input/SelfAttr/Local placeholders by concrete references."""
+
+    def __init__(self, inputs: list[fr.Expr], attrs: dict[str, str], locals_: dict[str, str]):
+        self.inputs, self.attrs, self.locals = inputs, attrs, locals_
+
+    def __call__(self, e):
+        if isinstance(e, fr.Input):
+            return self.inputs[e.index]
+        if isinstance(e, fr.SelfAttr):
+            return fr.Ref(f"self.{self.attrs[e.key]}")
+        if isinstance(e, fr.Local):
+            return fr.Ref(self.locals[e.key])
+        if isinstance(e, fr.Call):
+            return fr.Call(self(e.func), tuple(self(a) for a in e.args), tuple((k, self(v)) for k, v in e.kwargs))
+        if isinstance(e, fr.Attr):
+            return fr.Attr(self(e.value), e.name)
+        if isinstance(e, fr.BinOp):
+            return fr.BinOp(e.op, self(e.left), self(e.right))
+        if isinstance(e, fr.UnaryOp):
+            return fr.UnaryOp(e.op, self(e.operand))
+        if isinstance(e, fr.Index):
+            return fr.Index(self(e.value), self(e.index))
+        if isinstance(e, fr.TupleExpr):
+            return fr.TupleExpr(tuple(self(i) for i in e.items))
+        if isinstance(e, fr.ListExpr):
+            return fr.ListExpr(tuple(self(i) for i in e.items))
+        if isinstance(e, fr.Slice):
+            return fr.Slice(*(self(v) if isinstance(v, fr.Expr) else v for v in (e.start, e.stop, e.step)))
+        return e
+
+
+def _locals_in(target) -> list[fr.Local]:
+    if isinstance(target, fr.Local):
+        return [target]
+    if isinstance(target, (tuple, list)):
+        return [l for t in target for l in _locals_in(t)]
+    return []
+
+
+def _bind_target(target, locals_: dict[str, str]):
+    if isinstance(target, fr.Local):
+        return locals_[target.key]
+    if target is None:
+        return "_"
+    return tuple(_bind_target(t, locals_) for t in target)
+
+
+def build_program(graph: Graph, class_name: str, input_layout: str = "torch") -> Program:
+    planner = LayoutPlanner(graph)
+    prog = Program(class_name=class_name, model_name=graph.name)
+    attrs = Namespace(RESERVED | _MODULE_ATTRS | {class_name})
+    local_names = Namespace(RESERVED | {class_name})
+    problems: list[Unsupported] = []
+
+    # liveness: index of the last node reading each tensor (graph outputs live to the end)
+    end = len(graph.nodes)
+    last_use: dict[int, int] = {}
+    for node in graph.nodes:
+        for t in node.inputs:
+            last_use[t] = node.index
+    for t in graph.outputs:
+        last_use[t] = end
+
+    expr_of: dict[int, fr.Expr] = {}
+    layout_of: dict[int, Layout] = {}
+    bound: dict[str, set[int]] = {}  # variable -> tensors it currently holds
+
+    # ---- inputs ---------------------------------------------------------------------------
+    single = len(graph.inputs) == 1
+    for t in graph.inputs:
+        info = graph.tensors[t]
+        arg = local_names.name("x" if single else info.name, fallback="input")
+        wanted = planner.preferred(t)
+        boundary = wanted if input_layout == "torch" else Layout.keras(info.rank)
+        prog.inputs.append(BoundaryTensor(info.name, arg, info.shape, info.dtype, boundary, info.value_range))
+        expr_of[t], layout_of[t] = fr.Ref(arg), boundary
+        bound.setdefault(arg, set()).add(t)
+        if boundary != wanted:
+            prog.statements.append((arg, convert_layout(fr.Ref(arg), boundary, wanted)))
+            layout_of[t] = wanted
+
+    def free(var: str, at: int) -> bool:
+        return all(last_use.get(t, -1) <= at for t in bound.get(var, ()))
+
+    # ---- nodes ----------------------------------------------------------------------------
+    for node in graph.nodes:
+        layer = node.layer
+        entry = lookup(layer.cls)
+        record = {"name": layer.name, "class": layer.cls.__name__}
+        if entry is None:
+            problems.append(Unsupported("layer", layer.name, f"{layer.cls.__name__} is not supported",
+                                        "see docs/support.md for supported layers; open an issue with the layer config"))
+            _placeholder(graph, node, expr_of, layout_of)
+            continue
+        if any(t not in expr_of for t in node.inputs):
+            _placeholder(graph, node, expr_of, layout_of)
+            continue
+        ctx = NodeContext(graph, node, [layout_of[t] for t in node.inputs], planner)
+        try:
+            frag = entry.fn(ctx)
+        except UnsupportedError as exc:
+            problems.append(Unsupported(exc.kind, layer.name, f"{layer.cls.__name__}: {exc.why}", exc.hint))
+            _placeholder(graph, node, expr_of, layout_of)
+            continue
+        if len(frag.outputs) != len(node.outputs) or len(frag.out_layouts) != len(node.outputs):
+            raise AssertionError(f"converter {entry.fn.__name__} returned {len(frag.outputs)} outputs for {len(node.outputs)}")
+        if problems:  # keep going only to find more problems
+            for t, layout in zip(node.outputs, frag.out_layouts):
+                expr_of[t], layout_of[t] = fr.Ref("_"), layout
+            continue
+
+        attr_names: dict[str, str] = {}
+        for key, module in frag.modules.items():
+            fresh = (id(layer), key) not in attrs._by_key
+            attr_names[key] = attrs.name(layer.name if not key else f"{layer.name}_{key}", key=(id(layer), key))
+            if fresh:
+                prog.submodules.append(Submodule(attr_names[key], module.ctor, module.params, layer))
+        for key, buf in frag.buffers.items():
+            fresh = (id(layer), "buffer", key) not in attrs._by_key
+            attr_names[key] = attrs.name(layer.name if not key else f"{layer.name}_{key}", key=(id(layer), "buffer", key))
+            if fresh:
+                prog.buffers.append(BufferDef(attr_names[key], buf, layer))
+
+        local_map = {}
+        for target, _ in frag.steps:
+            for loc in _locals_in(target):
+                local_map.setdefault(loc.key, local_names.name(loc.key, fallback="tmp"))
+        sub = _Substitute([expr_of[t] for t in node.inputs], attr_names, local_map)
+        for target, expr in frag.steps:
+            prog.statements.append((_bind_target(target, local_map), sub(expr)))
+
+        first_input_var = None
+        if node.inputs and isinstance(expr_of[node.inputs[0]], fr.Ref) and "." not in expr_of[node.inputs[0]].path:
+            first_input_var = expr_of[node.inputs[0]].path
+        for i, (t, out, layout) in enumerate(zip(node.outputs, frag.outputs, frag.out_layouts)):
+            value = sub(out)
+            layout_of[t] = layout
+            if isinstance(value, fr.Ref) and "." not in value.path:  # pure alias (Dropout, Identity...)
+                expr_of[t] = value
+                bound.setdefault(value.path, set()).add(t)
+                continue
+            if i == 0 and first_input_var and free(first_input_var, node.index):
+                var = first_input_var
+                bound[var] = set()
+            else:
+                raw = layer.name if len(node.outputs) == 1 else f"{layer.name}_{i}"
+                var = local_names.name(raw, fallback="out")
+            prog.statements.append((var, value))
+            expr_of[t] = fr.Ref(var)
+            bound.setdefault(var, set()).add(t)
+
+        record["modules"] = [attr_names[k] for k in frag.modules]
+        record["description"] = frag.description
+        prog.layer_records.append(record)
+        prog.warnings += [f"{layer.name}: {w}" for w in frag.warnings]
+
+    if problems:
+        raise ConversionError(problems)
+    for boundary, t in zip(prog.inputs, graph.inputs):  # hints set by converters (ids...)
+        boundary.value_range = graph.tensors[t].value_range
+
+    # ---- outputs --------------------------------------------------------------------------
+    for t in graph.outputs:
+        info = graph.tensors[t]
+        layout = layout_of[t]
+        keep = input_layout == "torch" and (layout.is_keras or layout.is_channels_first)
+        target = layout if keep else Layout.keras(info.rank)
+        prog.returns.append(convert_layout(expr_of[t], layout, target))
+        prog.outputs.append(BoundaryTensor(info.name, "", info.shape, info.dtype, target))
+    return prog
+
+
+def _placeholder(graph: Graph, node, expr_of, layout_of) -> None:
+    for t in node.outputs:
+        expr_of[t] = fr.Ref("_")
+        layout_of[t] = Layout.keras(graph.tensors[t].rank)

@@ -1,0 +1,103 @@
+"""Numerical verification: the torch module against the Keras model on seeded inputs.
+
+Knows nothing of converters: it reads the boundary specs (Keras shape, dtype, layout permutation,
+value range) and calls two functions. NaN/Inf patterns are compared before any difference.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+DEFAULT_TOLERANCE = 1e-4  # max |torch - keras| / max |keras|, per output
+DYNAMIC_DIM = 11  # size used for unknown (None) dims: odd on purpose
+BATCH = 2
+
+
+@dataclass
+class Spec:
+    name: str
+    keras_shape: tuple
+    dtype: str
+    permutation: tuple
+    value_range: tuple | None = None
+
+
+def example_shape(keras_shape: tuple, batch: int = BATCH) -> tuple:
+    return tuple(batch if i == 0 else (DYNAMIC_DIM if d is None else int(d)) for i, d in enumerate(keras_shape))
+
+
+def make_inputs(specs: Sequence[Spec], seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in specs:
+        shape = example_shape(s.keras_shape)
+        dtype = np.dtype(s.dtype)
+        if np.issubdtype(dtype, np.integer):
+            lo, hi = s.value_range or (0, 10)
+            out.append(rng.integers(int(lo), int(hi), size=shape).astype(dtype))
+        elif dtype == np.bool_:
+            out.append(rng.random(shape) < 0.5)
+        else:
+            if s.value_range:
+                lo, hi = s.value_range
+                out.append(rng.uniform(lo, hi, size=shape).astype(dtype))
+            else:
+                out.append(rng.standard_normal(shape).astype(dtype))
+    return out
+
+
+def compare(reference: np.ndarray, candidate: np.ndarray) -> dict:
+    reference = np.asarray(reference, dtype=np.float64)
+    candidate = np.asarray(candidate, dtype=np.float64)
+    if reference.shape != candidate.shape:
+        return {"passed": False, "problem": f"shape {candidate.shape} != Keras {reference.shape}",
+                "max_abs_error": float("inf"), "max_rel_error": float("inf")}
+    for kind, test in (("NaN", np.isnan), ("Inf", np.isposinf), ("-Inf", np.isneginf)):
+        if not np.array_equal(test(reference), test(candidate)):
+            return {"passed": False, "problem": f"{kind} pattern differs from Keras",
+                    "max_abs_error": float("inf"), "max_rel_error": float("inf")}
+    finite = np.isfinite(reference)
+    diff = np.abs(reference[finite] - candidate[finite])
+    max_abs = float(diff.max()) if diff.size else 0.0
+    scale = float(np.abs(reference[finite]).max()) if diff.size else 0.0
+    max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
+    return {"max_abs_error": max_abs, "max_rel_error": max_rel}
+
+
+def verify(
+    module: torch.nn.Module,
+    reference: Callable[[list[np.ndarray]], list[np.ndarray]],
+    inputs: Sequence[Spec],
+    outputs: Sequence[Spec],
+    tolerance: float = DEFAULT_TOLERANCE,
+    n_samples: int = 2,
+    seed: int = 0,
+) -> dict:
+    """Run both on `n_samples` seeded batches; report worst errors per output and overall."""
+    worst_abs, worst_rel, problems = 0.0, 0.0, []
+    per_output = [{"name": o.name, "max_abs_error": 0.0, "max_rel_error": 0.0} for o in outputs]
+    for sample in range(n_samples):
+        arrays = make_inputs(inputs, seed + sample)
+        expected = [np.asarray(e) for e in reference(arrays)]
+        torch_in = [torch.from_numpy(np.ascontiguousarray(np.transpose(a, s.permutation))) for a, s in zip(arrays, inputs)]
+        with torch.inference_mode():
+            got = module(*torch_in)
+        got = [got] if isinstance(got, torch.Tensor) else list(got)
+        if len(got) != len(expected):
+            problems.append(f"{len(got)} outputs, Keras has {len(expected)}")
+            break
+        for rec, spec, g, e in zip(per_output, outputs, got, expected):
+            back = np.transpose(g.detach().cpu().numpy(), np.argsort(spec.permutation))
+            result = compare(e, back)
+            if "problem" in result:
+                problems.append(f"output {spec.name!r}: {result['problem']}")
+            rec["max_abs_error"] = max(rec["max_abs_error"], result["max_abs_error"])
+            rec["max_rel_error"] = max(rec["max_rel_error"], result["max_rel_error"])
+            worst_abs = max(worst_abs, result["max_abs_error"])
+            worst_rel = max(worst_rel, result["max_rel_error"])
+    passed = not problems and worst_rel <= tolerance
+    return {"max_abs_error": worst_abs, "max_rel_error": worst_rel, "tolerance": tolerance,
+            "passed": passed, "n_samples": n_samples, "outputs": per_output, "problems": problems}

@@ -1,0 +1,42 @@
+"""Test support: convert a Keras model and check it against Keras itself (never hand-copied numbers)."""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+import tf2torch
+
+TOLERANCE = 1e-5  # max |torch - keras| / max |keras| in float32 (issue acceptance)
+
+
+def randomize(model, seed: int = 0):
+    """Give every weight random values (BatchNorm statistics included), variances positive."""
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        shape = tuple(w.shape)
+        path = getattr(w, "path", w.name)
+        if "variance" in path:
+            value = rng.uniform(0.5, 1.5, shape)
+        elif "count" in path:
+            continue
+        else:
+            value = rng.normal(0.0, 0.5, shape)
+        w.assign(value.astype(np.dtype(w.dtype)))
+    return model
+
+
+def check(model, *, tolerance: float = TOLERANCE, seed: int = 0, randomize_weights: bool = True, **kwargs):
+    """Convert `model` and verify it against Keras; returns the Conversion."""
+    if randomize_weights:
+        randomize(model, seed)
+    conversion = tf2torch.convert(model, tolerance=tolerance, **kwargs)
+    v = conversion.report["verification"]
+    assert v["passed"], v
+    assert v["max_rel_error"] <= tolerance, v
+    ast.parse(conversion.source)
+    return conversion
+
+
+def forward_source(conversion) -> str:
+    return conversion.source.split("def forward", 1)[1]
