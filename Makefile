@@ -24,7 +24,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 support: $(STAMP)
-	$(PY) -m tf2torch support > docs/support.md
+	{ printf '# Supported Keras layers and ops\n\nGenerated from the converter registry by `make support`; do not edit by hand.\n\n'; \
+	  $(PY) -m tf2torch support; } > docs/support.md
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import os
 
 import numpy as np
 
@@ -22,7 +23,7 @@ def randomize(model, seed: int = 0):
             continue
         else:
             value = rng.normal(0.0, 0.5, shape)
-        w.assign(value.astype(np.dtype(w.dtype)))
+        w.assign(value.astype(np.dtype(getattr(w.dtype, "as_numpy_dtype", w.dtype))))  # tf_keras: tf.DType
     return model
 
 
@@ -34,6 +35,10 @@ def check(model, *, tolerance: float = TOLERANCE, seed: int = 0, randomize_weigh
     v = conversion.report["verification"]
     assert v["passed"], v
     assert v["max_rel_error"] <= tolerance, v
+    log = os.environ.get("TF2TORCH_ERROR_LOG")  # collect the worst errors of a whole run
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{v['max_rel_error']:.3e} {v['max_abs_error']:.3e} {os.environ.get('PYTEST_CURRENT_TEST', '?')}\n")
     ast.parse(conversion.source)
     return conversion
 

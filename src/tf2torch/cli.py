@@ -21,6 +21,13 @@ examples:
 """
 
 
+def _tolerance(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a relative error >= 0, got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tf2torch",
@@ -39,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="torch (default): image/feature-map inputs and outputs are channels-first at the boundary; "
                         "keras: keep Keras' channels-last layout at the boundary (the body still runs channels-first)")
     c.add_argument("--no-verify", action="store_true", help="skip the numerical comparison with Keras")
-    c.add_argument("--tolerance", type=float, default=None, metavar="REL",
+    c.add_argument("--tolerance", type=_tolerance, default=None, metavar="REL",
                    help="max relative error allowed by verification (default 1e-4)")
     c.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     c.add_argument("--unsafe", action="store_true",
@@ -58,6 +65,19 @@ def _quiet_tensorflow() -> None:
     import warnings
 
     warnings.filterwarnings("ignore")
+    # TensorFlow's C++ runtime writes start-up noise straight to fd 2 (absl, CUDA stubs) whatever
+    # the log level: import it with fd 2 pointed at /dev/null, then restore it.
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            except ImportError:
+                pass
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _status(message: str) -> None:
@@ -65,23 +85,29 @@ def _status(message: str) -> None:
 
 
 def _convert(args) -> int:
-    from .errors import VerificationError
-    from .pipeline import convert
+    from .errors import InputError, VerificationError
+    from .pipeline import check_output, convert
     from .verify import DEFAULT_TOLERANCE
 
     start = time.perf_counter()
-    _status(f"tf2torch: converting {args.src} ...")
+    check_output(args.output, args.force, args.src)  # before the slow part, checked again when writing
+    tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance  # 0 is a valid tolerance
+    _status(f"tf2torch: {args.src}")
     try:
         conv = convert(args.src, input_layout=args.input_layout, verify=not args.no_verify,
-                       class_name=args.class_name, unsafe=args.unsafe, tolerance=args.tolerance or DEFAULT_TOLERANCE)
+                       class_name=args.class_name, unsafe=args.unsafe, tolerance=tolerance,
+                       progress=lambda message: _status(f"tf2torch: {message} ..."))
     except VerificationError as exc:
         print(f"error: {args.src}: {exc}", file=sys.stderr)
         return 1
-    out = conv.save(args.output, force=args.force)
+    try:
+        out = conv.save(args.output, force=args.force)
+    except OSError as exc:  # permissions, full disk: the user's problem, not a bug of ours
+        raise InputError(f"{args.output}: cannot write the output ({exc.strerror or exc})") from None
     v = conv.report["verification"]
     checked = (f"verified: max abs error {v['max_abs_error']:.2e}, max rel error {v['max_rel_error']:.2e} "
                f"(tolerance {v['tolerance']:g}, {v['n_samples']} samples)") if v else "not verified (--no-verify)"
-    print(f"{out}/model.py: class {conv.class_name}, {len(conv.report['layers'])} layers, {checked}")
+    print(f"{out}/model.py: class {conv.class_name}, {len(conv.report['layers'])} layer(s), {checked}")
     for w in conv.report["warnings"]:
         print(f"warning: {w}", file=sys.stderr)
     _status(f"tf2torch: done in {time.perf_counter() - start:.1f}s")

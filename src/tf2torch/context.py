@@ -60,7 +60,11 @@ def convert_layout(expr: fr.Expr, src: Layout, dst: Layout) -> fr.Expr:
             return expr
     if dst.flat is not None:
         raise ValueError("cannot produce a flattened layout on demand")
-    return expr.method("permute", *compose_to(src, dst))
+    dims = compose_to(src, dst)
+    moved = [i for i, d in enumerate(dims) if i != d]
+    if len(moved) == 2:  # a single swap reads better as transpose
+        return expr.method("transpose", *moved)
+    return expr.method("permute", *dims)
 
 
 class NodeContext:

@@ -36,9 +36,8 @@ class Conversion:
         """Write model.py, weights.safetensors and report.json to `out`, atomically."""
         from safetensors.torch import save_file
 
-        out = Path(out)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
-            raise InputError(f"{out}: exists and is not empty (use --force to replace it)")
+        given = Path(out)
+        out = check_output(given, force)  # resolved: `-o .` has no name to rename
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
@@ -49,14 +48,31 @@ class Conversion:
                 old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
                 old.rmdir()
                 out.rename(old)
-                tmp.rename(out)
+                try:
+                    tmp.rename(out)
+                except BaseException:
+                    old.rename(out)  # put the user's folder back
+                    raise
                 shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
             else:
                 tmp.rename(out)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return out
+        return given
+
+
+def check_output(out, force: bool = False, source=None) -> Path:
+    """The resolved output folder; refuses one that exists and is not an empty folder (unless
+    `force`), and one that holds the model file being converted (even with `force`)."""
+    resolved = Path(out).resolve()
+    if isinstance(source, (str, Path)):
+        src = Path(source).resolve()
+        if src == resolved or resolved in src.parents:
+            raise InputError(f"{out}: holds the model being converted ({source}); choose another output folder")
+    if resolved.exists() and (not resolved.is_dir() or any(resolved.iterdir())) and not force:
+        raise InputError(f"{out}: exists and is not empty (use --force to replace it)")
+    return resolved
 
 
 def instantiate(source: str, class_name: str, state: dict) -> torch.nn.Module:
@@ -71,16 +87,20 @@ def instantiate(source: str, class_name: str, state: dict) -> torch.nn.Module:
 
 
 def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, class_name: str | None = None,
-            unsafe: bool = False, tolerance: float = verifier.DEFAULT_TOLERANCE) -> Conversion:
+            unsafe: bool = False, tolerance: float = verifier.DEFAULT_TOLERANCE, progress=None) -> Conversion:
     """Convert a Keras model (live object, .keras or legacy .h5 path) to PyTorch.
 
     Raises ConversionError (listing every unsupported layer), InputError, or VerificationError
     (with `.conversion` attached) when the result does not match Keras within `tolerance`.
+    `progress`, if given, is called with a short message at each stage.
     """
+    say = progress or (lambda message: None)
     if input_layout not in INPUT_LAYOUTS:
         raise InputError(f"Invalid value for input_layout. Expected one of {INPUT_LAYOUTS}. Received: {input_layout!r}")
+    say("loading the model")
     loaded = load(model_or_path, unsafe=unsafe)
     graph = loaded.graph
+    say(f"converting {len(graph.nodes)} layer calls")
     name = class_name or _class_name(graph.name)
     if not name.isidentifier():
         raise InputError(f"class name {name!r} is not a valid Python identifier")
@@ -90,6 +110,7 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
     report = _report(program, source)
     conversion = Conversion(source, name, state, report)
     if verify:
+        say("verifying against Keras")
         result = verifier.verify(conversion.module, loaded.reference, _specs(report["inputs"]), _specs(report["outputs"]), tolerance)
         report["verification"] = {k: result[k] for k in ("max_abs_error", "max_rel_error", "tolerance", "passed", "n_samples")}
         report["verification"]["outputs"] = result["outputs"]
@@ -122,10 +143,12 @@ def _report(program, source: str) -> dict:
         return entry
 
     ctor = {sm.attr: render(sm.ctor) for sm in program.submodules}
+    forward = source.split("def forward(", 1)[-1]
     layers = []
     for rec in program.layer_records:
         became = [f"self.{m} = {ctor[m]}" for m in rec["modules"] if m in ctor]
-        layers.append({"name": rec["name"], "class": rec["class"], "torch": became or [rec["description"] or "forward expression"]})
+        became = became or ([rec["description"]] if rec["description"] else [render(e) for e in rec["expressions"]])
+        layers.append({"name": rec["name"], "class": rec["class"], "torch": became})
     return {
         "class_name": program.class_name,
         "model_name": program.model_name,
@@ -133,7 +156,7 @@ def _report(program, source: str) -> dict:
         "outputs": [boundary(b) for b in program.outputs],
         "verification": None,
         "layers": layers,
-        "permutes_in_forward": source.count(".permute("),
+        "permutes_in_forward": sum(forward.count(f".{op}(") for op in ("permute", "transpose", "movedim")),
         "warnings": program.warnings,
     }
 

@@ -142,6 +142,10 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch") ->
             prog.statements.append((arg, convert_layout(fr.Ref(arg), boundary, wanted)))
             layout_of[t] = wanted
 
+    chain = "x"
+    local_names.reserve(chain)
+    arg_names = {b.arg for b in prog.inputs}
+
     def free(var: str, at: int) -> bool:
         return all(last_use.get(t, -1) <= at for t in bound.get(var, ()))
 
@@ -195,15 +199,22 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch") ->
         first_input_var = None
         if node.inputs and isinstance(expr_of[node.inputs[0]], fr.Ref) and "." not in expr_of[node.inputs[0]].path:
             first_input_var = expr_of[node.inputs[0]].path
+        record["expressions"] = []
         for i, (t, out, layout) in enumerate(zip(node.outputs, frag.outputs, frag.out_layouts)):
             value = sub(out)
+            record["expressions"].append(value)
             layout_of[t] = layout
             if isinstance(value, fr.Ref) and "." not in value.path:  # pure alias (Dropout, Identity...)
                 expr_of[t] = value
                 bound.setdefault(value.path, set()).add(t)
                 continue
-            if i == 0 and first_input_var and free(first_input_var, node.index):
-                var = first_input_var
+            # the main chain reads like hand-written code: `x = self.layer(x)`; branches and side
+            # outputs keep their layer's name
+            if i == 0 and first_input_var == chain and free(chain, node.index):
+                var = chain
+                bound[var] = set()
+            elif i == 0 and free(chain, node.index) and chain not in arg_names:
+                var = chain
                 bound[var] = set()
             else:
                 raw = layer.name if len(node.outputs) == 1 else f"{layer.name}_{i}"

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 DEFAULT_TOLERANCE = 1e-4  # max |torch - keras| / max |keras|, per output
-DYNAMIC_DIM = 11  # size used for unknown (None) dims: odd on purpose
+DYNAMIC_DIMS = (11, 8)  # sizes used for unknown (None) dims, one per sample: odd and even on purpose
 BATCH = 2
 
 
@@ -25,15 +25,16 @@ class Spec:
     value_range: tuple | None = None
 
 
-def example_shape(keras_shape: tuple, batch: int = BATCH) -> tuple:
-    return tuple(batch if i == 0 else (DYNAMIC_DIM if d is None else int(d)) for i, d in enumerate(keras_shape))
+def example_shape(keras_shape: tuple, batch: int = BATCH, sample: int = 0) -> tuple:
+    dynamic = DYNAMIC_DIMS[sample % len(DYNAMIC_DIMS)]
+    return tuple(batch if i == 0 else (dynamic if d is None else int(d)) for i, d in enumerate(keras_shape))
 
 
-def make_inputs(specs: Sequence[Spec], seed: int) -> list[np.ndarray]:
+def make_inputs(specs: Sequence[Spec], seed: int, sample: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     out = []
     for s in specs:
-        shape = example_shape(s.keras_shape)
+        shape = example_shape(s.keras_shape, sample=sample)
         dtype = np.dtype(s.dtype)
         if np.issubdtype(dtype, np.integer):
             lo, hi = s.value_range or (0, 10)
@@ -80,7 +81,7 @@ def verify(
     worst_abs, worst_rel, problems = 0.0, 0.0, []
     per_output = [{"name": o.name, "max_abs_error": 0.0, "max_rel_error": 0.0} for o in outputs]
     for sample in range(n_samples):
-        arrays = make_inputs(inputs, seed + sample)
+        arrays = make_inputs(inputs, seed + sample, sample)
         expected = [np.asarray(e) for e in reference(arrays)]
         torch_in = [torch.from_numpy(np.ascontiguousarray(np.transpose(a, s.permutation))) for a, s in zip(arrays, inputs)]
         with torch.inference_mode():

@@ -6,6 +6,7 @@ caller passes unsafe=True: configs are scanned first and every such layer is nam
 from __future__ import annotations
 
 import json
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,11 @@ def code_layers(config, found: list[str] | None = None, owner: str = "") -> list
         cls = config.get("class_name")
         inner = config.get("config")
         name = inner.get("name", owner) if isinstance(inner, dict) else owner
-        if cls in ("Lambda", "__lambda__") or (cls == "function" and isinstance(inner, dict) and "code" in inner):
+        # Keras 2 stores Python bytecode under "<attr>_type": "lambda" (Lambda's function/output_shape/
+        # mask, RNN cell wrappers' dropout_fn/residual_fn: tf_keras/src/layers/core/lambda_layer.py,
+        # layers/rnn/cell_wrappers.py), loaded with marshal even outside any safe mode.
+        bytecode = any(isinstance(k, str) and k.endswith("_type") and v == "lambda" for k, v in config.items())
+        if cls in ("Lambda", "__lambda__") or bytecode or (cls == "function" and isinstance(inner, dict) and "code" in inner):
             found.append(str(name or owner or "?"))
         for v in config.values():
             code_layers(v, found, name if cls not in (None, "__lambda__") else owner)
@@ -60,7 +65,8 @@ def _load_object(model) -> Loaded:
         from . import keras3
 
         return Loaded(keras3.read_model(model), keras3.reference(model))
-    if type(model).__module__.startswith("tf_keras"):
+    tf_keras = sys.modules.get("tf_keras")  # only a model built with tf_keras can be one of its models
+    if tf_keras is not None and isinstance(model, tf_keras.Model):
         from . import keras2
 
         return Loaded(keras2.read_model(model), keras2.reference(model))
