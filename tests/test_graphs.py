@@ -113,3 +113,25 @@ def test_unsupported_layers_are_all_listed():
         tf2torch.convert(model)
     text = str(info.value)
     assert "first" in text and "second" in text and "Custom1" in text and "Custom2" in text
+
+
+def test_small_mobile_style_network_runs_channels_first_without_permutes():
+    inp = keras.Input((31, 29, 3))
+    x = L.Rescaling(1 / 127.5, offset=-1)(inp)
+    x = L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(x)
+    x = L.BatchNormalization()(x)
+    x = L.ReLU(6.0)(x)
+    shortcut = x
+    y = L.DepthwiseConv2D(3, padding="same")(x)
+    y = L.BatchNormalization()(y)
+    y = L.Activation("swish")(y)
+    se = L.GlobalAveragePooling2D(keepdims=True)(y)
+    se = L.Conv2D(2, 1, activation="relu")(se)
+    se = L.Conv2D(8, 1, activation="hard_sigmoid")(se)
+    y = L.Multiply()([y, se])
+    x = L.Add()([shortcut, y])
+    x = L.Concatenate()([x, L.MaxPooling2D(3, 1, padding="same")(x)])
+    x = L.GlobalAveragePooling2D()(x)
+    out = L.Dense(5)(L.Dropout(0.2)(x))
+    conversion = check(keras.Model(inp, out))
+    assert conversion.report["permutes_in_forward"] == 0

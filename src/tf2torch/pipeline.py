@@ -114,6 +114,7 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
         result = verifier.verify(conversion.module, loaded.reference, _specs(report["inputs"]), _specs(report["outputs"]), tolerance)
         report["verification"] = {k: result[k] for k in ("max_abs_error", "max_rel_error", "tolerance", "passed", "n_samples")}
         report["verification"]["outputs"] = result["outputs"]
+        report["warnings"] += result["warnings"]
         if not result["passed"]:
             why = "; ".join(result["problems"]) or f"max relative error {result['max_rel_error']:.3g} > tolerance {tolerance:g}"
             raise VerificationError(f"verification failed: {why}", conversion)

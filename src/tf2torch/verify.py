@@ -79,6 +79,7 @@ def verify(
 ) -> dict:
     """Run both on `n_samples` seeded batches; report worst errors per output and overall."""
     worst_abs, worst_rel, problems = 0.0, 0.0, []
+    seen: list[list[np.ndarray]] = [[] for _ in outputs]
     per_output = [{"name": o.name, "max_abs_error": 0.0, "max_rel_error": 0.0} for o in outputs]
     for sample in range(n_samples):
         arrays = make_inputs(inputs, seed + sample, sample)
@@ -90,6 +91,8 @@ def verify(
         if len(got) != len(expected):
             problems.append(f"{len(got)} outputs, Keras has {len(expected)}")
             break
+        for seen_values, e in zip(seen, expected):
+            seen_values.append(e)
         for rec, spec, g, e in zip(per_output, outputs, got, expected):
             back = np.transpose(g.detach().cpu().numpy(), np.argsort(spec.permutation))
             result = compare(e, back)
@@ -100,5 +103,17 @@ def verify(
             worst_abs = max(worst_abs, result["max_abs_error"])
             worst_rel = max(worst_rel, result["max_rel_error"])
     passed = not problems and worst_rel <= tolerance
-    return {"max_abs_error": worst_abs, "max_rel_error": worst_rel, "tolerance": tolerance,
-            "passed": passed, "n_samples": n_samples, "outputs": per_output, "problems": problems}
+    warnings = [f"output {spec.name!r}: {weak}" for spec, values in zip(outputs, seen) if (weak := weakness(values))]
+    return {"max_abs_error": worst_abs, "max_rel_error": worst_rel, "tolerance": tolerance, "passed": passed,
+            "n_samples": n_samples, "outputs": per_output, "problems": problems, "warnings": warnings}
+
+
+def weakness(values: list[np.ndarray]) -> str | None:
+    """Why agreement on these Keras outputs proves little (constant or saturated), or None."""
+    flat = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in values])
+    flat = flat[np.isfinite(flat)]
+    if flat.size > 1 and np.ptp(flat) == 0:
+        return "Keras gives the same value everywhere on the random inputs: verification is weak"
+    if flat.size > 1 and np.isin(flat, (0.0, 1.0)).all() and np.issubdtype(np.asarray(values[0]).dtype, np.floating):
+        return "Keras output is saturated (only 0 and 1) on the random inputs: verification is weak"
+    return None
