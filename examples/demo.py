@@ -3,18 +3,14 @@ print the verification table. Outputs land in demo_out/<name>/ (model.py, weight
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from tf2torch.cli import quiet_tensorflow  # noqa: E402
 
-import warnings  # noqa: E402
-
-warnings.filterwarnings("ignore")
+quiet_tensorflow()
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "demo_out"

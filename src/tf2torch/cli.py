@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _quiet_tensorflow() -> None:
+def quiet_tensorflow() -> None:
+    """Reproducible (oneDNN off) and quiet TensorFlow: call before anything imports it."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # reproducible reference numbers
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    _quiet_tensorflow()
+    quiet_tensorflow()
     from .errors import Tf2TorchError
 
     try:
