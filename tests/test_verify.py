@@ -71,3 +71,27 @@ def test_constant_keras_output_is_reported_as_weak_verification():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, kernel_initializer="zeros")])
     conversion = tf2torch.convert(model)
     assert any("verification is weak" in w for w in conversion.report["warnings"])
+
+
+def test_ops_without_a_tensorflow_cpu_kernel_are_verified_through_xla():
+    # TF has no CPU kernel for dilated transposed convolutions; the reference falls back to XLA
+    model = keras.Sequential([keras.Input((9, 7, 3)), keras.layers.Conv2DTranspose(4, 3, dilation_rate=2, padding="same")])
+    conversion = tf2torch.convert(model, tolerance=1e-5)
+    assert conversion.report["verification"]["passed"]
+
+
+def test_a_reference_that_cannot_run_is_a_verification_error(monkeypatch):
+    from tf2torch import pipeline
+    from tf2torch.frontend import Loaded, load
+
+    def load_with_broken_reference(source, unsafe=False):
+        def broken(arrays):
+            raise RuntimeError("no luck\nsecond line")
+
+        return Loaded(load(source, unsafe).graph, broken)
+
+    monkeypatch.setattr(pipeline, "load", load_with_broken_reference)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    with pytest.raises(VerificationError, match="could not run: RuntimeError: no luck$") as info:
+        tf2torch.convert(model)
+    assert info.value.conversion is not None

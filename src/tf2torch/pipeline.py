@@ -111,7 +111,10 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
     conversion = Conversion(source, name, state, report)
     if verify:
         say("verifying against Keras")
-        result = verifier.verify(conversion.module, loaded.reference, _specs(report["inputs"]), _specs(report["outputs"]), tolerance)
+        try:
+            result = verifier.verify(conversion.module, loaded.reference, _specs(report["inputs"]), _specs(report["outputs"]), tolerance)
+        except Exception as exc:  # Keras (or torch) cannot run the model on the verification inputs
+            raise VerificationError(f"verification could not run: {type(exc).__name__}: {_first_line(exc)}", conversion) from exc
         report["verification"] = {k: result[k] for k in ("max_abs_error", "max_rel_error", "tolerance", "passed", "n_samples")}
         report["verification"]["outputs"] = result["outputs"]
         report["warnings"] += result["warnings"]
@@ -160,6 +163,11 @@ def _report(program, source: str) -> dict:
         "permutes_in_forward": sum(forward.count(f".{op}(") for op in ("permute", "transpose", "movedim")),
         "warnings": program.warnings,
     }
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:300] if lines else ""
 
 
 def _json_default(o):

@@ -20,6 +20,7 @@ from ..fragment import F, nn
 from ..layout import FlatOrder, Layout, compose_to
 from ..registry import FOLLOW, KERAS, SPATIAL, register
 from ._padding import simplify
+from .conv import check_channels_last
 
 
 # ----------------------------------------------------------------------------------------------
@@ -264,12 +265,6 @@ def _pairs(value, n: int, what: str, ctx) -> tuple[tuple[int, int], ...]:
     raise ctx.unsupported(f"cannot read {what}={value!r}")
 
 
-def _check_channels_last(ctx) -> None:
-    # None: Keras 2 configs of layers without the argument (ZeroPadding1D), channels-last then
-    if (ctx.get("data_format") or "channels_last") != "channels_last":
-        raise ctx.unsupported("data_format='channels_first' is not supported yet", "rebuild the model channels_last")
-
-
 def _sizes(value, n: int) -> tuple[int, ...]:
     return (int(value),) * n if isinstance(value, int) else tuple(int(v) for v in value)
 
@@ -291,7 +286,7 @@ def torch_pad(layout: Layout, pads) -> tuple[int, ...]:
 @register(keras.layers.ZeroPadding1D, layout=FOLLOW, note="on sequences or channels-first maps, no permute")
 @register(keras.layers.ZeroPadding2D, keras.layers.ZeroPadding3D, layout=SPATIAL, note="int, pair or pair-of-pairs forms")
 def convert_zero_padding(ctx) -> fr.Fragment:
-    _check_channels_last(ctx)
+    check_channels_last(ctx)
     n = ctx.in_rank(0) - 2
     pads = _pairs(ctx.get("padding"), n, "padding", ctx)
     layout = ctx.in_layouts[0]
@@ -307,7 +302,7 @@ def convert_zero_padding(ctx) -> fr.Fragment:
 @register(keras.layers.Cropping1D, layout=FOLLOW, note="on sequences or channels-first maps, no permute")
 @register(keras.layers.Cropping2D, keras.layers.Cropping3D, layout=SPATIAL, note="int, pair or pair-of-pairs forms")
 def convert_cropping(ctx) -> fr.Fragment:
-    _check_channels_last(ctx)
+    check_channels_last(ctx)
     n = ctx.in_rank(0) - 2
     crops = _pairs(ctx.get("cropping"), n, "cropping", ctx)
     layout = ctx.in_layouts[0]
@@ -325,7 +320,7 @@ def convert_cropping(ctx) -> fr.Fragment:
 @register(keras.layers.UpSampling2D, keras.layers.UpSampling3D, layout=SPATIAL,
           note="nearest; UpSampling2D also bilinear (half-pixel, align_corners=False)")
 def convert_up_sampling(ctx) -> fr.Fragment:
-    _check_channels_last(ctx)
+    check_channels_last(ctx)
     n = ctx.in_rank(0) - 2
     sizes = _sizes(ctx.get("size"), n)
     interpolation = str(ctx.get("interpolation", "nearest")).lower()

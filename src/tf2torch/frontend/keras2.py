@@ -362,14 +362,7 @@ def read_model(model) -> Graph:
     reader.read(fn, mapping)
     if reader.problems:
         raise ConversionError(reader.problems)
-    outputs = [mapping[id(kt)] for kt in fn.outputs]
-    for t, name in zip(outputs, getattr(model, "output_names", None) or []):
-        reader.tensors[t].name = reader.tensors[t].name or name
-    for i, t in enumerate(outputs):
-        info = reader.tensors[t]
-        if not info.name:
-            info.name = reader.nodes[info.producer].layer.name if info.producer is not None else f"output_{i}"
-    return Graph(model.name, reader.tensors, reader.nodes, inputs, outputs, source=model)
+    return keras3.assemble(model, reader.tensors, reader.nodes, inputs, [mapping[id(kt)] for kt in fn.outputs])
 
 
 def reference(model):

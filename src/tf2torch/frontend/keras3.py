@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras.src.models.functional import Functional
 from keras.src.ops.operation import Operation
 
@@ -99,21 +100,36 @@ def read_model(model) -> Graph:
         mapping[id(kt)] = t
         inputs.append(t)
     reader.read(fn, mapping)
-    outputs = [mapping[id(kt)] for kt in fn.outputs]
+    return assemble(model, reader.tensors, reader.nodes, inputs, [mapping[id(kt)] for kt in fn.outputs])
+
+
+def assemble(model, tensors: dict, nodes: list, inputs: list[int], outputs: list[int]) -> Graph:
+    """The Graph, its outputs named after Keras' output names, else their producing layers."""
     for t, name in zip(outputs, getattr(model, "output_names", None) or []):
-        reader.tensors[t].name = reader.tensors[t].name or name
+        tensors[t].name = tensors[t].name or name
     for i, t in enumerate(outputs):
-        info = reader.tensors[t]
+        info = tensors[t]
         if not info.name:
-            info.name = reader.nodes[info.producer].layer.name if info.producer is not None else f"output_{i}"
-    return Graph(model.name, reader.tensors, reader.nodes, inputs, outputs, source=model)
+            info.name = nodes[info.producer].layer.name if info.producer is not None else f"output_{i}"
+    return Graph(model.name, tensors, nodes, inputs, outputs, source=model)
 
 
 def reference(model):
     """Keras' own outputs, as numpy, for a list of numpy inputs (inference mode)."""
 
+    compiled = None
+
     def run(arrays):
-        out = model(arrays if len(arrays) > 1 else arrays[0], training=False)
+        nonlocal compiled
+        args = arrays if len(arrays) > 1 else arrays[0]
+        try:
+            out = model(args, training=False) if compiled is None else compiled(args)
+        except tf.errors.OpError:
+            # Some ops have no TensorFlow CPU kernel (e.g. dilated Conv2DTranspose): XLA has one.
+            if compiled is not None:
+                raise
+            compiled = tf.function(lambda a: model(a, training=False), jit_compile=True)
+            out = compiled(args)
         out = out if isinstance(out, (list, tuple)) else [out]
         return [np.asarray(keras.ops.convert_to_numpy(o)) for o in out]
 
