@@ -98,8 +98,8 @@ def _convert(args) -> int:
         conv = convert(args.src, input_layout=args.input_layout, verify=not args.no_verify,
                        class_name=args.class_name, unsafe=args.unsafe, tolerance=tolerance,
                        progress=lambda message: _status(f"tf2torch: {message} ..."))
-    except VerificationError as exc:
-        print(f"error: {args.src}: {exc}", file=sys.stderr)
+    except VerificationError as exc:  # nothing is written: an unverified model must be asked for
+        print(f"error: {args.src}: {exc} (nothing written; --no-verify writes the unverified conversion)", file=sys.stderr)
         return 1
     try:
         out = conv.save(args.output, force=args.force)
