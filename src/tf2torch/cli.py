@@ -17,6 +17,7 @@ exit codes: 0 converted and verified, 1 conversion impossible / verification fai
 examples:
   tf2torch convert model.keras -o out/           # out/model.py, out/weights.safetensors, out/report.json
   tf2torch convert legacy.h5 -o out/ --input-layout keras
+  tf2torch translate train.py -o train_torch.py  # a TF/Keras script to a PyTorch script
   tf2torch support                               # list the supported Keras layers
 """
 
@@ -52,6 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--unsafe", action="store_true",
                    help="allow loading layers that carry Python code (Lambda); runs that code: only for files you trust")
     c.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    t = sub.add_parser("translate", help="translate a TensorFlow/Keras script (or a folder of them) to PyTorch",
+                       description="Translate TensorFlow/Keras Python code to PyTorch code. The input is never executed "
+                                   "(only --verify runs it, in a subprocess). What cannot be translated stays as it was "
+                                   "under a '# TODO(tf2torch): why' comment, and is listed.")
+    t.add_argument("src", metavar="IN", help="a .py file, or a folder (every .py file below it)")
+    t.add_argument("-o", "--output", metavar="OUT", required=True, help="the output .py file (or folder, for a folder IN)")
+    t.add_argument("--strict", action="store_true", help="exit 1 if any TODO remains")
+    t.add_argument("--verify", action="store_true",
+                   help="run the original and the translation with the same initial weights and batch order, "
+                        "and compare their per-epoch losses (runs the input!)")
+    t.add_argument("--timeout", type=float, default=600, metavar="S", help="time limit of each --verify run (default 600 s)")
+    t.add_argument("--debug", action="store_true", help="show tracebacks")
 
     s = sub.add_parser("support", help="print the table of supported Keras layers and ops")
     s.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -115,6 +129,32 @@ def _convert(args) -> int:
     return 0
 
 
+def _translate(args) -> int:
+    from .translate.files import translate_paths, write
+
+    results = translate_paths(args.src, args.output)
+    errors = [t.error for _, _, t in results if t.error]
+    if errors:
+        for e in errors:
+            print(f"error: {e}", file=sys.stderr)
+        return 1
+    write(results)
+    todo_count = 0
+    for inp, target, translation in results:
+        print(f"{inp} -> {target}: {len(translation.notes)} translated, {len(translation.todos)} TODO")
+        for note in translation.notes:
+            print(f"  translated: {note}")
+        for line, why in translation.todos:
+            print(f"  {target}:{line}: TODO {why}" if line else f"  {target}: TODO {why}")
+        todo_count += len(translation.todos)
+    if args.verify:
+        from .translate.parity import verify_paths
+
+        if not verify_paths(results, timeout=args.timeout):
+            return 1
+    return 1 if (args.strict and todo_count) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -132,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "convert":
             return _convert(args)
+        if args.command == "translate":
+            return _translate(args)
         if args.command == "support":
             from .registry import support_table
 

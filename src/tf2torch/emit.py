@@ -6,14 +6,13 @@ imports that are used and copies the helpers that are used (from tf2torch.helper
 from __future__ import annotations
 
 import ast
-import inspect
 import math
-import textwrap
 
 import numpy as np
 
 from . import fragment as fr
 from . import helpers as helper_package
+from . import inline
 
 _IMPORTS = {
     "torch": "import torch",
@@ -110,19 +109,7 @@ def render(expr: fr.Expr) -> str:
 
 def _helper_sources(names: set[str]) -> list[str]:
     """Sources of the helpers used, with the helpers they call, in tf2torch.helpers order."""
-    available = helper_package.available()
-    todo, needed = list(names), set()
-    while todo:
-        name = todo.pop()
-        if name in needed:
-            continue
-        if name not in available:
-            raise KeyError(f"unknown helper {name!r}")
-        needed.add(name)
-        tree = ast.parse(textwrap.dedent(inspect.getsource(available[name])))
-        todo += [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in available]
-    order = list(available)
-    return [textwrap.dedent(inspect.getsource(available[n])).strip() for n in sorted(needed, key=order.index)]
+    return inline.sources(names, helper_package)
 
 
 def emit(program) -> str:

@@ -16,7 +16,7 @@ from tf2torch.converters.activations import activation
 from tf2torch.emit import render
 from tf2torch.errors import ConversionError, UnsupportedError
 from tf2torch.fragment import Ref
-from tf2torch.helpers import available
+from tf2torch import helpers, inline
 
 L = keras.layers
 NOT_AN_ACTIVATION_STRING = {"threshold"}  # needs two arguments: Keras cannot call it as activation=
@@ -92,7 +92,7 @@ def test_glu_on_flattened_map_restores_keras_order():
 # Keras 2 (tf_keras) semantics, checked against tf_keras' own functions
 # ---------------------------------------------------------------------------------------------
 def _evaluate(expr, x: torch.Tensor) -> np.ndarray:
-    namespace = {"torch": torch, "F": F, "x": x, **available()}
+    namespace = {"torch": torch, "F": F, "x": x, **inline.available(helpers)}
     return eval(render(expr), namespace).numpy()  # noqa: S307 - our own rendered expression
 
 
