@@ -1,6 +1,7 @@
 """Run the transformations over one script; never raises: problems become TODOs or an error value."""
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 import traceback
@@ -32,6 +33,12 @@ class Translation:
 
 
 def translate_source(code: str, filename: str = "<string>") -> Translation:
+    try:  # Python's own parser gives the clearest message and position
+        ast.parse(code, filename)
+    except SyntaxError as exc:
+        return Translation("", error=f"{filename}:{exc.lineno or 1}:{exc.offset or 1}: invalid Python: {exc.msg}")
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+        return Translation("", error=f"{filename}:1:1: cannot parse: {type(exc).__name__}: {exc}")
     try:
         module = cst.parse_module(code)
     except cst.ParserSyntaxError as exc:
