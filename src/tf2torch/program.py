@@ -54,6 +54,7 @@ class Program:
     statements: list[tuple[object, fr.Expr]] = field(default_factory=list)
     returns: list[fr.Expr] = field(default_factory=list)
     layer_records: list[dict] = field(default_factory=list)
+    init_args: list[str] = field(default_factory=list)  # __init__ parameters (translated scripts only)
     warnings: list[str] = field(default_factory=list)
 
 

@@ -121,7 +121,7 @@ def _finish_imports(module: cst.Module, state) -> cst.Module:
             break
     additions = [cst.parse_statement(line + "\n") for line in wanted]
     extra = inline.sources(sorted(state.runtime), runtime_package) + list(state.classes)
-    blocks = [cst.parse_module(src + "\n").body for src in extra]
+    blocks = [cst.parse_module(src.strip() + "\n").body for src in extra]
     for block in blocks:
         block = list(block)
         block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])

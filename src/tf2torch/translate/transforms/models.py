@@ -1,11 +1,489 @@
-"""Placeholder: this transformation is being written."""
+"""Keras Sequential and functional model definitions -> nn.Module classes, through `tf2torch convert`.
+
+The model-building statements are evaluated statically (translate/static.py: literals and Keras
+constructors only, the script never runs), the Keras model is rebuilt, and the model conversion
+pipeline emits the class: same layer semantics, same parameter names as `tf2torch convert` gives
+for the trained model, so its weights.safetensors loads strictly into the translated class.
+"""
 from __future__ import annotations
 
-from ..base import Transform
+import libcst as cst
+
+from ... import fragment as fr
+from ...emit import emit_parts
+from ...errors import Tf2TorchError
+from ...names import Namespace, to_identifier
+from ...program import build_program
+from ..base import Transform, with_todos
+from ..state import ModelInfo
+from ..static import Evaluator, NotStatic, Symbols, int_literals, literal
+
+_LAZY = {"nn.Linear": "nn.LazyLinear", "nn.Conv1d": "nn.LazyConv1d", "nn.Conv2d": "nn.LazyConv2d", "nn.Conv3d": "nn.LazyConv3d",
+         "nn.BatchNorm1d": "nn.LazyBatchNorm1d", "nn.BatchNorm2d": "nn.LazyBatchNorm2d", "nn.BatchNorm3d": "nn.LazyBatchNorm3d"}
+_INPUT_SYMBOL = "__input_size__"
 
 
-class Nothing(Transform):
-    DESCRIPTION = "not written yet"
+class _Failed(Exception):
+    pass
 
 
-TRANSFORM = Nothing
+def _defined_names(module: cst.Module) -> set[str]:
+    names: set[str] = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)
+
+    module.visit(Collect())
+    return names
+
+
+def _assigned_names(node: cst.CSTNode) -> set[str]:
+    """Names bound anywhere inside `node` (assignments, loops, defs, imports, parameters)."""
+    names: set[str] = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_AssignTarget(self, n) -> None:
+            names.update(_target_names(n.target))
+
+        def visit_AnnAssign(self, n) -> None:
+            names.update(_target_names(n.target))
+
+        def visit_AugAssign(self, n) -> None:
+            names.update(_target_names(n.target))
+
+        def visit_For(self, n) -> None:
+            names.update(_target_names(n.target))
+
+        def visit_FunctionDef(self, n) -> None:
+            names.add(n.name.value)
+
+        def visit_ClassDef(self, n) -> None:
+            names.add(n.name.value)
+
+        def visit_Param(self, n) -> None:
+            names.add(n.name.value)
+
+        def visit_ImportAlias(self, n) -> None:
+            target = n.asname.name if n.asname else n.name
+            names.add(cst.Module([]).code_for_node(target).split(".")[0])
+
+        def visit_AsName(self, n) -> None:
+            names.update(_target_names(n.name))
+
+    node.visit(Collect())
+    return names
+
+
+def _target_names(target) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _target_names(el.value)]
+    return []
+
+
+def _used_names(node: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            names.add(n.value)
+
+    node.visit(Collect())
+    return names
+
+
+def _camel(name: str) -> str:
+    base = to_identifier(name, fallback="Model")
+    return "".join(p[:1].upper() + p[1:] for p in base.split("_") if p) or "Model"
+
+
+class TranslateModels(Transform):
+    DESCRIPTION = "Keras Sequential/functional models -> nn.Module classes via the model converter"
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        import keras
+
+        keras.utils.clear_session()  # layer names as a fresh run of the script creates them
+        self.symbols = Symbols(avoid=int_literals(tree))
+        self.class_names = Namespace(set(_defined_names(tree)) | {"Model", "Module"} - {"Model"})
+        self.bound = _assigned_names(tree)
+        self.function_models: dict[str, ModelInfo] = {}
+        env = {}
+        for stmt in tree.body:  # module-level constants assigned from literals
+            self._constant(stmt, env)
+        body = self._block(list(tree.body), env, local=set())
+        body = self._propagate(body)
+        return tree.with_changes(body=body)
+
+    # ------------------------------------------------------------------------------------------
+    def _constant(self, stmt, env) -> None:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+            return
+        assign = stmt.body[0]
+        try:
+            value = literal(assign.value)
+        except NotStatic:
+            for t in assign.targets:
+                for n in _target_names(t.target):
+                    env.pop(n, None)
+            return
+        for t in assign.targets:
+            names = _target_names(t.target)
+            if isinstance(t.target, cst.Name):
+                env[names[0]] = value
+            elif isinstance(value, (tuple, list)) and len(value) == len(names):
+                env.update(zip(names, value))
+
+    def _block(self, stmts: list, env: dict, local: set[str], function: str | None = None) -> list:
+        """Rewrite one block of statements; `local` are names bound by the enclosing function."""
+        free = self._free_candidates(local)
+        ev = Evaluator(self.qualname, dict(env), self.symbols, free)
+        made: dict[str, int] = {}  # name of a Keras tensor/layer -> statement index that made it
+        models = []  # (index, target or None for return, spec)
+        pending_sequential: dict[str, tuple[int, list]] = {}  # var -> (index, [add statement indices])
+        out = list(stmts)
+        building: list = []  # statements that build Keras objects (for naming sizes after constants)
+        for i, stmt in enumerate(stmts):
+            if isinstance(stmt, cst.FunctionDef):
+                params = {p.name.value for p in stmt.params.params + stmt.params.kwonly_params + stmt.params.posonly_params}
+                inner_local = params | _assigned_names(stmt.body)
+                new_body = self._block(list(stmt.body.body), ev.env, inner_local, function=stmt.name.value) if isinstance(stmt.body, cst.IndentedBlock) else None
+                if new_body is not None:
+                    out[i] = stmt.with_changes(body=stmt.body.with_changes(body=new_body))
+                continue
+            if isinstance(stmt, (cst.If, cst.With, cst.For, cst.While, cst.Try)):
+                out[i] = self._compound(stmt, ev.env, local, function)
+                for n in _assigned_names(stmt):
+                    ev.env.pop(n, None)
+                continue
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                continue
+            small = stmt.body[0]
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):  # model.add(layer)
+                call = small.value
+                if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add" and isinstance(call.func.value, cst.Name)
+                        and call.func.value.value in pending_sequential and len(call.args) == 1):
+                    try:
+                        layer = ev.eval(call.args[0].value)
+                        pending_sequential[call.func.value.value][1].append((i, layer))
+                        building.append(stmt)
+                    except NotStatic as exc:
+                        out[i] = with_todos(stmt, [f"cannot rebuild this layer statically ({exc})"])
+                        pending_sequential.pop(call.func.value.value)
+                    continue
+            if isinstance(small, cst.Return) and small.value is not None:
+                try:
+                    value = ev.eval(small.value)
+                except NotStatic:
+                    continue
+                if isinstance(value, tuple) and value and value[0] == "model":
+                    models.append((i, None, value))
+                    building.append(stmt)
+                continue
+            if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                for n in _assigned_names(stmt):
+                    ev.env.pop(n, None)
+                continue
+            target = small.targets[0].target
+            names = _target_names(target)
+            try:
+                value = ev.eval(small.value)
+            except NotStatic:
+                for n in names:
+                    ev.env.pop(n, None)
+                continue
+            except Exception as exc:  # Keras refused the arguments: leave the code, say why
+                out[i] = with_todos(stmt, [f"Keras rejects this definition: {' '.join(str(exc).split())[:200]}"])
+                for n in names:
+                    ev.env.pop(n, None)
+                continue
+            if isinstance(value, tuple) and value and value[0] == "model" and isinstance(target, cst.Name):
+                _, cls, args, kwargs = value
+                import keras
+
+                if cls is keras.Sequential and not args and not kwargs.get("layers"):
+                    pending_sequential[target.value] = (i, [])
+                    continue
+                models.append((i, target.value, value))
+                building.append(stmt)
+                continue
+            if _is_keras_object(value):
+                building.append(stmt)
+            if isinstance(target, cst.Name):
+                ev.env[target.value] = value
+                if _is_keras_object(value):
+                    made[target.value] = i
+            elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (tuple, list)) and len(value) == len(names):
+                for n, v in zip(names, value):
+                    ev.env[n] = v
+                    if _is_keras_object(v):
+                        made[n] = i
+        import keras
+
+        for var, (i, adds) in pending_sequential.items():
+            models.append((i, var, ("model", keras.Sequential, [[layer for _, layer in adds]], {}), [j for j, _ in adds]))
+        named_sizes = _named_sizes(building, ev.env)
+        removed: set[int] = set()
+        for entry in models:
+            i, var, spec = entry[:3]
+            add_statements = entry[3] if len(entry) > 3 else []
+            stmt = stmts[i]
+            try:
+                info, init_args = self._convert(spec, var, local, function, named_sizes)
+            except _Failed as exc:
+                out[i] = with_todos(out[i], [str(exc)])
+                continue
+            call = cst.Call(cst.Name(info.class_name), [cst.Arg(cst.Name(a)) for a in init_args])
+            small = stmt.body[0]
+            new_small = small.with_changes(value=call)
+            out[i] = stmt.with_changes(body=[new_small])
+            removed.update(add_statements)
+            if var is not None:
+                self.state.models[var] = info
+            elif function:
+                self.function_models[function] = info
+            self.state.note(f"model {var or function or info.class_name}: Keras {spec[1].__name__} -> class {info.class_name}")
+        removed |= self._dead_definitions(stmts, made, removed, models)
+        return [s for j, s in enumerate(out) if j not in removed]
+
+    def _compound(self, stmt, env, local, function):
+        def rewrite(block):
+            if isinstance(block, cst.IndentedBlock):
+                return block.with_changes(body=self._block(list(block.body), env, local, function))
+            return block
+
+        changes = {"body": rewrite(stmt.body)}
+        if getattr(stmt, "orelse", None) is not None and hasattr(stmt.orelse, "body"):
+            orelse = stmt.orelse
+            if isinstance(orelse, cst.If):
+                changes["orelse"] = self._compound(orelse, env, local, function)
+            else:
+                changes["orelse"] = orelse.with_changes(body=rewrite(orelse.body))
+        return stmt.with_changes(**changes)
+
+    def _free_candidates(self, local: set[str]):
+        # a name is a free size if nothing in the script binds it (snippet), or a function binds it
+        # (parameter or local computed at run time): it becomes a constructor argument then
+        return _AnyName(self.bound, local)
+
+    def _dead_definitions(self, stmts, made: dict[str, int], removed: set[int], models) -> set[int]:
+        """Statements that only built Keras tensors/layers now inside a converted class."""
+        model_lines = {m[0] for m in models}
+        candidates = {i for i in made.values()} - model_lines
+        keep_names_used = set()
+        for j, s in enumerate(stmts):
+            if j in candidates or j in removed:
+                continue
+            if j in model_lines:
+                continue
+            keep_names_used |= _used_names(s)
+        dead = set()
+        for i in candidates:
+            defined = _assigned_names(stmts[i])
+            if defined and all(n in made for n in defined) and not (defined & keep_names_used):
+                dead.add(i)
+        # only if every model using them converted: a failed model keeps its statements
+        failed = any("TODO" in cst.Module([]).code_for_node(stmts[m[0]]) for m in models)
+        return set() if failed else dead
+
+    def _propagate(self, body: list) -> list:
+        """`model = build_model()`: the variable holds the function's converted model."""
+        if not self.function_models:
+            return body
+        functions = self.function_models
+
+        class Find(cst.CSTVisitor):
+            def __init__(self, state):
+                self.state = state
+
+            def visit_Assign(self, node: cst.Assign) -> None:
+                if (len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and isinstance(node.value, cst.Call)
+                        and isinstance(node.value.func, cst.Name) and node.value.func.value in functions):
+                    self.state.models[node.targets[0].target.value] = functions[node.value.func.value]
+
+        finder = Find(self.state)
+        for stmt in body:
+            stmt.visit(finder)
+        return body
+
+    # ------------------------------------------------------------------------------------------
+    def _convert(self, spec, var, local: set[str], function, named_sizes: dict[int, str]) -> tuple[ModelInfo, list[str]]:
+        import keras
+
+        from ...frontend.keras3 import read_model
+
+        _, cls, args, kwargs = spec
+        name = kwargs.get("name")
+        try:
+            if cls is keras.Sequential:
+                layers = list(args[0] if args else kwargs.get("layers", []))
+                model = self._sequential(layers, name)
+            else:
+                inputs = args[0] if args else kwargs.get("inputs")
+                outputs = args[1] if len(args) > 1 else kwargs.get("outputs")
+                model = keras.Model(inputs, outputs, **({"name": name} if name else {}))
+        except NotStatic as exc:
+            raise _Failed(f"cannot rebuild this model statically ({exc})") from None
+        except Exception as exc:
+            raise _Failed(f"Keras cannot build this model statically: {' '.join(str(exc).split())[:200]}") from None
+        raw = name or var or function or "Model"
+        class_name = self.class_names.name(_camel(raw), key=id(model))
+        try:
+            program = build_program(read_model(model), class_name)
+        except Tf2TorchError as exc:
+            raise _Failed(" ".join(str(exc).split())) from None
+        used = self._write_back_symbols(program, named_sizes)
+        init_args = sorted(n for n in used if n in local)
+        program.init_args = init_args
+        imports, helpers, class_src = emit_parts(program)
+        if _INPUT_SYMBOL in class_src:
+            raise _Failed("the input size is unknown and a layer needs it (no lazy torch equivalent): "
+                          "give the model an Input(shape=...) or input_shape=")
+        self.state.need(*imports)
+        for src in helpers + [class_src]:
+            if src not in self.state.classes:
+                self.state.classes.append(src)
+        info = ModelInfo(var or "", class_name, [tuple(b.layout.perm) for b in program.inputs],
+                         [tuple(b.layout.perm) for b in program.outputs], _output_activation(model), model)
+        return info, init_args
+
+    def _sequential(self, layers: list, name):
+        import keras
+
+        first = layers[0] if layers else None
+        shape = getattr(first, "_tf2torch_input_shape", None)
+        items = list(layers)
+        if isinstance(first, keras.KerasTensor):
+            pass
+        elif shape is not None:
+            items.insert(0, keras.Input(tuple(shape)))
+        elif first is not None:
+            items.insert(0, _lazy_input(first, self.symbols))
+        model = keras.Sequential(items, **({"name": name} if name else {}))
+        return model
+
+    def _write_back_symbols(self, program, named_sizes: dict[int, str]) -> set[str]:
+        """Free names back in place of their symbol values; sizes named after the script's constants."""
+        by_value = self.symbols.by_value
+        used: set[str] = set()
+
+        def sizes(ctor: fr.Call) -> fr.Call:  # in/out sizes (first two positional args) only
+            args = list(ctor.args)
+            for k in range(min(2, len(args))):
+                if isinstance(args[k], fr.Const) and type(args[k].value) is int and args[k].value in named_sizes:
+                    args[k] = fr.Ref(named_sizes[args[k].value])
+            return fr.Call(ctor.func, tuple(args), ctor.kwargs)
+
+        def sub(e):
+            if isinstance(e, fr.Const):
+                v = e.value
+                if isinstance(v, int) and not isinstance(v, bool):
+                    if v in by_value:
+                        used.add(by_value[v])
+                        return fr.Ref(by_value[v])
+                    if any(v % s == 0 and v != s for s in by_value) and v > 0:
+                        raise _Failed("a size is computed from free names (e.g. a Flatten of symbolic sizes): give them values")
+                    return e
+                if isinstance(v, tuple) and any(isinstance(i, int) and i in by_value for i in v):
+                    return fr.TupleExpr(tuple(sub(fr.Const(i)) for i in v))
+                return e
+            if isinstance(e, fr.Call):
+                return fr.Call(sub(e.func), tuple(sub(a) for a in e.args), tuple((k, sub(v)) for k, v in e.kwargs))
+            if isinstance(e, fr.Attr):
+                return fr.Attr(sub(e.value), e.name)
+            if isinstance(e, fr.BinOp):
+                return fr.BinOp(e.op, sub(e.left), sub(e.right))
+            if isinstance(e, fr.UnaryOp):
+                return fr.UnaryOp(e.op, sub(e.operand))
+            if isinstance(e, fr.Index):
+                return fr.Index(sub(e.value), sub(e.index))
+            if isinstance(e, (fr.TupleExpr, fr.ListExpr)):
+                return type(e)(tuple(sub(i) for i in e.items))
+            return e
+
+        for sm in program.submodules:
+            sm.ctor = sizes(_lazy_ctor(sub(sm.ctor), self.symbols))
+        program.statements = [(t, sub(v)) for t, v in program.statements]
+        program.returns = [sub(r) for r in program.returns]
+        used.discard(_INPUT_SYMBOL)
+        return used
+
+
+class _AnyName:
+    """Membership test for free names: unbound in the script, or bound by the enclosing function."""
+
+    def __init__(self, bound: set[str], local: set[str]):
+        self.bound, self.local = bound, local
+
+    def __contains__(self, name: str) -> bool:
+        return name not in self.bound or name in self.local
+
+    def __iter__(self):
+        return iter(())
+
+
+def _lazy_input(first, symbols: Symbols):
+    """An Input for a Sequential without input shape: the input size becomes a lazy dimension."""
+    import keras
+
+    size = symbols.value(_INPUT_SYMBOL)
+    rank = {"Dense": 1, "Conv1D": 2, "LSTM": 2, "GRU": 2, "SimpleRNN": 2, "Conv2D": 3, "DepthwiseConv2D": 3, "SeparableConv2D": 3,
+            "Conv3D": 4, "BatchNormalization": 1}.get(type(first).__name__)
+    if type(first).__name__ == "Embedding":
+        return keras.Input((None,), dtype="int32")
+    if rank is None:
+        raise NotStatic(f"no input shape and {type(first).__name__} does not tell the input rank")
+    return keras.Input((None,) * (rank - 1) + (size,))
+
+
+def _lazy_ctor(ctor: fr.Call, symbols: Symbols) -> fr.Call:
+    func = ctor.func
+    path = func.path if isinstance(func, fr.Ref) else (
+        f"{func.value.path}.{func.name}" if isinstance(func, fr.Attr) and isinstance(func.value, fr.Ref) else None)
+    if _INPUT_SYMBOL not in symbols.by_name or path not in _LAZY or not ctor.args:
+        return ctor
+    first = ctor.args[0]
+    if isinstance(first, fr.Ref) and first.path == _INPUT_SYMBOL:
+        return fr.Call(fr.Ref(_LAZY[path]), ctor.args[1:], ctor.kwargs)
+    return ctor
+
+
+def _named_sizes(building: list, env: dict) -> dict[int, str]:
+    """value -> constant name, for int constants the model code refers to, where unambiguous:
+    one name per value, and the value itself is not written as a literal in that code."""
+    used = set()
+    literals = set()
+    for stmt in building:
+        used |= _used_names(stmt)
+        literals |= int_literals(cst.Module([stmt]))
+    by_value: dict[int, list[str]] = {}
+    for name in sorted(used):
+        value = env.get(name)
+        if type(value) is int and value > 1 and value not in literals:
+            by_value.setdefault(value, []).append(name)
+    return {v: names[0] for v, names in by_value.items() if len(names) == 1}
+
+
+def _is_keras_object(value) -> bool:
+    import keras
+
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_is_keras_object(v) for v in value)
+    return isinstance(value, (keras.KerasTensor, keras.layers.Layer))
+
+
+def _output_activation(model) -> str | None:
+    try:
+        last = model.outputs[0]._keras_history.operation
+    except (AttributeError, IndexError):
+        return None
+    cfg = last.get_config() if hasattr(last, "get_config") else {}
+    if type(last).__name__ == "Softmax":
+        return "softmax"
+    act = cfg.get("activation")
+    return act if isinstance(act, str) else None
+
+
+TRANSFORM = TranslateModels
