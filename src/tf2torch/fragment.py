@@ -128,6 +128,29 @@ class Helper(Expr):
 ELLIPSIS = Const(Ellipsis)
 
 
+def map_expr(e, leaf):
+    """Rebuild an expression tree, replacing each leaf (Ref, Input, SelfAttr, Local, Const, Helper)
+    by `leaf(node)`; composite nodes are rebuilt around their mapped children."""
+    def m(v):
+        return map_expr(v, leaf) if isinstance(v, Expr) else v
+
+    if isinstance(e, Call):
+        return Call(m(e.func), tuple(m(a) for a in e.args), tuple((k, m(v)) for k, v in e.kwargs))
+    if isinstance(e, Attr):
+        return Attr(m(e.value), e.name)
+    if isinstance(e, BinOp):
+        return BinOp(e.op, m(e.left), m(e.right))
+    if isinstance(e, UnaryOp):
+        return UnaryOp(e.op, m(e.operand))
+    if isinstance(e, Index):
+        return Index(m(e.value), m(e.index))
+    if isinstance(e, (TupleExpr, ListExpr)):
+        return type(e)(tuple(m(i) for i in e.items))
+    if isinstance(e, Slice):
+        return Slice(m(e.start), m(e.stop), m(e.step))
+    return leaf(e)
+
+
 def lift(value) -> Expr:
     if isinstance(value, Expr):
         return value

@@ -68,28 +68,15 @@ class _Substitute:
         self.inputs, self.attrs, self.locals = inputs, attrs, locals_
 
     def __call__(self, e):
+        return fr.map_expr(e, self._leaf)
+
+    def _leaf(self, e):
         if isinstance(e, fr.Input):
             return self.inputs[e.index]
         if isinstance(e, fr.SelfAttr):
             return fr.Ref(f"self.{self.attrs[e.key]}")
         if isinstance(e, fr.Local):
             return fr.Ref(self.locals[e.key])
-        if isinstance(e, fr.Call):
-            return fr.Call(self(e.func), tuple(self(a) for a in e.args), tuple((k, self(v)) for k, v in e.kwargs))
-        if isinstance(e, fr.Attr):
-            return fr.Attr(self(e.value), e.name)
-        if isinstance(e, fr.BinOp):
-            return fr.BinOp(e.op, self(e.left), self(e.right))
-        if isinstance(e, fr.UnaryOp):
-            return fr.UnaryOp(e.op, self(e.operand))
-        if isinstance(e, fr.Index):
-            return fr.Index(self(e.value), self(e.index))
-        if isinstance(e, fr.TupleExpr):
-            return fr.TupleExpr(tuple(self(i) for i in e.items))
-        if isinstance(e, fr.ListExpr):
-            return fr.ListExpr(tuple(self(i) for i in e.items))
-        if isinstance(e, fr.Slice):
-            return fr.Slice(*(self(v) if isinstance(v, fr.Expr) else v for v in (e.start, e.stop, e.step)))
         return e
 
 

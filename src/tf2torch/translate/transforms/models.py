@@ -376,32 +376,22 @@ class TranslateModels(Transform):
                     args[k] = fr.Ref(named_sizes[args[k].value])
             return fr.Call(ctor.func, tuple(args), ctor.kwargs)
 
-        def sub(e):
-            if isinstance(e, fr.Const):
-                v = e.value
-                if isinstance(v, int) and not isinstance(v, bool):
-                    if v in by_value:
-                        used.add(by_value[v])
-                        return fr.Ref(by_value[v])
-                    if any(v % s == 0 and v != s for s in by_value) and v > 0:
-                        raise _Failed("a size is computed from free names (e.g. a Flatten of symbolic sizes): give them values")
-                    return e
-                if isinstance(v, tuple) and any(isinstance(i, int) and i in by_value for i in v):
-                    return fr.TupleExpr(tuple(sub(fr.Const(i)) for i in v))
+        def leaf(e):
+            if not isinstance(e, fr.Const):
                 return e
-            if isinstance(e, fr.Call):
-                return fr.Call(sub(e.func), tuple(sub(a) for a in e.args), tuple((k, sub(v)) for k, v in e.kwargs))
-            if isinstance(e, fr.Attr):
-                return fr.Attr(sub(e.value), e.name)
-            if isinstance(e, fr.BinOp):
-                return fr.BinOp(e.op, sub(e.left), sub(e.right))
-            if isinstance(e, fr.UnaryOp):
-                return fr.UnaryOp(e.op, sub(e.operand))
-            if isinstance(e, fr.Index):
-                return fr.Index(sub(e.value), sub(e.index))
-            if isinstance(e, (fr.TupleExpr, fr.ListExpr)):
-                return type(e)(tuple(sub(i) for i in e.items))
+            v = e.value
+            if type(v) is int:
+                if v in by_value:
+                    used.add(by_value[v])
+                    return fr.Ref(by_value[v])
+                if v > 0 and any(v % s == 0 and v != s for s in by_value):
+                    raise _Failed("a size is computed from free names (e.g. a Flatten of symbolic sizes): give them values")
+            elif isinstance(v, tuple) and any(type(i) is int and i in by_value for i in v):
+                return fr.TupleExpr(tuple(leaf(fr.Const(i)) for i in v))
             return e
+
+        def sub(e):
+            return fr.map_expr(e, leaf)
 
         for sm in program.submodules:
             sm.ctor = sizes(_lazy_ctor(sub(sm.ctor), self.symbols))
