@@ -201,7 +201,7 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch") ->
             if i == 0 and first_input_var == chain and free(chain, node.index):
                 var = chain
                 bound[var] = set()
-            elif i == 0 and free(chain, node.index) and chain not in arg_names:
+            elif i == 0 and free(chain, node.index) and (single or chain not in arg_names):
                 var = chain
                 bound[var] = set()
             else:

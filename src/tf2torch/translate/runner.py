@@ -48,8 +48,8 @@ def translate_source(code: str, filename: str = "<string>") -> Translation:
     context = CodemodContext(filename=filename)
     state = state_of(context)
     for name in ORDER:
-        transform_cls = importlib.import_module(f"{__package__}.transforms.{name}").TRANSFORM
         try:
+            transform_cls = importlib.import_module(f"{__package__}.transforms.{name}").TRANSFORM
             module = transform_cls(context).transform_module(module)
         except Exception as exc:  # a bug of ours must not lose the user's code
             where = traceback.extract_tb(exc.__traceback__)[-1]

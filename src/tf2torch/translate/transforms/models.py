@@ -27,12 +27,17 @@ class _Failed(Exception):
     pass
 
 
-def _defined_names(module: cst.Module) -> set[str]:
+def _names_in_use(module: cst.Module) -> set[str]:
+    """Every name the script binds or reads (attribute names after a dot excluded)."""
     names: set[str] = set()
 
     class Collect(cst.CSTVisitor):
         def visit_Name(self, node: cst.Name) -> None:
             names.add(node.value)
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
 
     module.visit(Collect())
     return names
@@ -94,6 +99,28 @@ def _used_names(node: cst.CSTNode) -> set[str]:
     return names
 
 
+def _name_counters() -> dict:
+    """Keras' automatic layer-name counters (keras/src/utils/naming.py), copied."""
+    from keras.src.backend.common import global_state
+
+    return dict(global_state.get_global_attribute("object_name_uids", default={}) or {})
+
+
+def _restore_name_counters(saved: dict) -> None:
+    import collections
+
+    from keras.src.backend.common import global_state
+
+    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int, saved))
+
+
+def _free_uses(stmt) -> set[str]:
+    """Names a statement reads from the enclosing scope (a function's own locals excluded)."""
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        return _used_names(stmt) - (_assigned_names(stmt.body) | _assigned_names(stmt.params if isinstance(stmt, cst.FunctionDef) else stmt.body))
+    return _used_names(stmt)
+
+
 def _camel(name: str) -> str:
     base = to_identifier(name, fallback="Model")
     return "".join(p[:1].upper() + p[1:] for p in base.split("_") if p) or "Model"
@@ -107,15 +134,36 @@ class TranslateModels(Transform):
 
         keras.utils.clear_session()  # layer names as a fresh run of the script creates them
         self.symbols = Symbols(avoid=int_literals(tree))
-        self.class_names = Namespace(set(_defined_names(tree)) | {"Model", "Module"} - {"Model"})
+        self.class_names = Namespace(_names_in_use(tree) | {"Module"})
         self.bound = _assigned_names(tree)
         self.function_models: dict[str, ModelInfo] = {}
         env = {}
         for stmt in tree.body:  # module-level constants assigned from literals
             self._constant(stmt, env)
+        self.functions = {s.name.value: s for s in tree.body if isinstance(s, cst.FunctionDef)}
+        self.evaluators: list[Evaluator] = []
         body = self._block(list(tree.body), env, local=set())
         body = self._propagate(body)
-        return tree.with_changes(body=body)
+        return tree.with_changes(body=self._drop_unused_builders(body))
+
+    def _drop_unused_builders(self, body: list) -> list:
+        """Functions whose only use was to build layers of a converted model are gone with it."""
+        interpreted = set().union(*(ev.used_functions for ev in self.evaluators)) if self.evaluators else set()
+        if not interpreted:
+            return body
+        while True:
+            used = set()
+            for stmt in body:
+                if isinstance(stmt, cst.FunctionDef):
+                    used |= _used_names(stmt.body) | _used_names(stmt.params)
+                else:
+                    used |= _used_names(stmt)
+            dead = [s for s in body if isinstance(s, cst.FunctionDef) and s.name.value in interpreted and s.name.value not in used]
+            if not dead:
+                return body
+            for s in dead:
+                self.state.note(f"function {s.name.value}: only built layers of a converted model, removed")
+            body = [s for s in body if not any(s is d for d in dead)]
 
     # ------------------------------------------------------------------------------------------
     def _constant(self, stmt, env) -> None:
@@ -139,8 +187,9 @@ class TranslateModels(Transform):
     def _block(self, stmts: list, env: dict, local: set[str], function: str | None = None) -> list:
         """Rewrite one block of statements; `local` are names bound by the enclosing function."""
         free = self._free_candidates(local)
-        ev = Evaluator(self.qualname, dict(env), self.symbols, free)
-        made: dict[str, int] = {}  # name of a Keras tensor/layer -> statement index that made it
+        ev = Evaluator(self.qualname, dict(env), self.symbols, free, self.functions)
+        self.evaluators.append(ev)
+        made: dict[int, set[str]] = {}  # statement index -> names it bound to Keras tensors/layers
         models = []  # (index, target or None for return, spec)
         pending_sequential: dict[str, tuple[int, list]] = {}  # var -> (index, [add statement indices])
         out = list(stmts)
@@ -149,9 +198,17 @@ class TranslateModels(Transform):
             if isinstance(stmt, cst.FunctionDef):
                 params = {p.name.value for p in stmt.params.params + stmt.params.kwonly_params + stmt.params.posonly_params}
                 inner_local = params | _assigned_names(stmt.body)
-                new_body = self._block(list(stmt.body.body), ev.env, inner_local, function=stmt.name.value) if isinstance(stmt.body, cst.IndentedBlock) else None
-                if new_body is not None:
+                if isinstance(stmt.body, cst.IndentedBlock):
+                    names_before, converted_before = _name_counters(), len(self.state.classes)
+                    new_body = self._block(list(stmt.body.body), ev.env, inner_local, function=stmt.name.value)
                     out[i] = stmt.with_changes(body=stmt.body.with_changes(body=new_body))
+                    if len(self.state.classes) == converted_before:
+                        # nothing converted: the layers made while reading the body exist only when it
+                        # is called, so they must not shift the names of the layers made before that
+                        _restore_name_counters(names_before)
+                continue
+            if isinstance(stmt, (cst.If, cst.For)) and self._interpret(ev, stmt, made, i):
+                building.append(stmt)  # e.g. `for units in (64, 32): x = layers.Dense(units)(x)`
                 continue
             if isinstance(stmt, (cst.If, cst.With, cst.For, cst.While, cst.Try)):
                 out[i] = self._compound(stmt, ev.env, local, function)
@@ -214,18 +271,19 @@ class TranslateModels(Transform):
             if isinstance(target, cst.Name):
                 ev.env[target.value] = value
                 if _is_keras_object(value):
-                    made[target.value] = i
+                    made.setdefault(i, set()).add(target.value)
             elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (tuple, list)) and len(value) == len(names):
                 for n, v in zip(names, value):
                     ev.env[n] = v
                     if _is_keras_object(v):
-                        made[n] = i
+                        made.setdefault(i, set()).add(n)
         import keras
 
         for var, (i, adds) in pending_sequential.items():
             models.append((i, var, ("model", keras.Sequential, [[layer for _, layer in adds]], {}), [j for j, _ in adds]))
         named_sizes = _named_sizes(building, ev.env)
         removed: set[int] = set()
+        failed = False
         for entry in models:
             i, var, spec = entry[:3]
             add_statements = entry[3] if len(entry) > 3 else []
@@ -234,6 +292,7 @@ class TranslateModels(Transform):
                 info, init_args = self._convert(spec, var, local, function, named_sizes)
             except _Failed as exc:
                 out[i] = with_todos(out[i], [str(exc)])
+                failed = True
                 continue
             call = cst.Call(cst.Name(info.class_name), [cst.Arg(cst.Name(a)) for a in init_args])
             small = stmt.body[0]
@@ -245,8 +304,26 @@ class TranslateModels(Transform):
             elif function:
                 self.function_models[function] = info
             self.state.note(f"model {var or function or info.class_name}: Keras {spec[1].__name__} -> class {info.class_name}")
-        removed |= self._dead_definitions(stmts, made, removed, models)
+        if not failed:  # a model left as Keras code keeps the statements that build it
+            removed |= self._dead_definitions(stmts, made, removed, models)
         return [s for j, s in enumerate(out) if j not in removed]
+
+    def _interpret(self, ev, stmt, made: dict[int, set[str]], index: int) -> bool:
+        """Run a loop/if that builds model parts through the evaluator; True if it did."""
+        scratch = Evaluator(self.qualname, dict(ev.env), self.symbols, ev.free, self.functions)
+        names_before = _name_counters()
+        try:
+            scratch.exec_statement(stmt)
+        except Exception:  # NotStatic, or Keras refusing: leave the statement to the other steps
+            _restore_name_counters(names_before)
+            return False
+        assigned = _assigned_names(stmt)
+        if not any(_is_keras_object(scratch.env.get(n)) for n in assigned):
+            return False
+        ev.env.update(scratch.env)
+        ev.used_functions |= scratch.used_functions
+        made[index] = set(assigned)
+        return True
 
     def _compound(self, stmt, env, local, function):
         def rewrite(block):
@@ -268,25 +345,15 @@ class TranslateModels(Transform):
         # (parameter or local computed at run time): it becomes a constructor argument then
         return _AnyName(self.bound, local)
 
-    def _dead_definitions(self, stmts, made: dict[str, int], removed: set[int], models) -> set[int]:
+    def _dead_definitions(self, stmts, made: dict[int, set[str]], removed: set[int], models) -> set[int]:
         """Statements that only built Keras tensors/layers now inside a converted class."""
         model_lines = {m[0] for m in models}
-        candidates = {i for i in made.values()} - model_lines
-        keep_names_used = set()
+        candidates = set(made) - model_lines
+        used_elsewhere = set()
         for j, s in enumerate(stmts):
-            if j in candidates or j in removed:
-                continue
-            if j in model_lines:
-                continue
-            keep_names_used |= _used_names(s)
-        dead = set()
-        for i in candidates:
-            defined = _assigned_names(stmts[i])
-            if defined and all(n in made for n in defined) and not (defined & keep_names_used):
-                dead.add(i)
-        # only if every model using them converted: a failed model keeps its statements
-        failed = any("TODO" in cst.Module([]).code_for_node(stmts[m[0]]) for m in models)
-        return set() if failed else dead
+            if j not in candidates and j not in removed and j not in model_lines:
+                used_elsewhere |= _free_uses(s)
+        return {i for i in candidates if made[i] == _assigned_names(stmts[i]) and not (made[i] & used_elsewhere)}
 
     def _propagate(self, body: list) -> list:
         """`model = build_model()`: the variable holds the function's converted model."""
