@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
-from libcst.metadata import QualifiedNameProvider
+from libcst.metadata import QualifiedNameProvider, QualifiedNameSource
 
 from .qualnames import canonical
 from .state import State
@@ -56,6 +56,17 @@ class Transform(VisitorBasedCodemodCommand):
             names = set()
         for q in sorted(names, key=lambda q: q.name):
             return canonical(q.name)
+        return None
+
+    def imported_qualname(self, node: cst.CSTNode) -> str | None:
+        """Like qualname, but only for names that come from an import (not a local called `tf`)."""
+        try:
+            names = self.get_metadata(QualifiedNameProvider, node, set())
+        except KeyError:
+            names = set()
+        for q in sorted(names, key=lambda q: q.name):
+            if q.source == QualifiedNameSource.IMPORT:
+                return canonical(q.name)
         return None
 
     def todo(self, why: str) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..base import Transform
+from ..base import _STATEMENTS, TODO_PREFIX, Transform
 from ..qualnames import is_tensorflow
 
 
@@ -20,15 +20,31 @@ KERAS_MODEL_API = frozenset({
 class MarkLeftovers(Transform):
     DESCRIPTION = "TODO on TensorFlow/Keras code no transformation translated"
 
+    def __init__(self, context):
+        super().__init__(context)
+        self._explained: list[bool] = []
+
     def visit_Import(self, node) -> bool:
         return False
 
     def visit_ImportFrom(self, node) -> bool:
         return False
 
+    def on_visit(self, node) -> bool:
+        if isinstance(node, _STATEMENTS):  # a step already explained this statement: no generic TODO
+            self._explained.append(any(line.comment and TODO_PREFIX in line.comment.value for line in node.leading_lines))
+        return super().on_visit(node)
+
+    def on_leave(self, original_node, updated_node):
+        if isinstance(original_node, _STATEMENTS):
+            self._explained.pop()
+        return super().on_leave(original_node, updated_node)
+
     def _mark(self, node) -> bool:
-        name = self.qualname(node)
+        name = self.imported_qualname(node)
         if name and is_tensorflow(name):
+            if self._explained and self._explained[-1]:
+                return False
             self.todo(f"no PyTorch translation for `{self.code(node)}` ({name}): kept as is")
             return False  # the outermost reference is enough
         return True

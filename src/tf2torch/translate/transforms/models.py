@@ -130,9 +130,9 @@ class TranslateModels(Transform):
     DESCRIPTION = "Keras Sequential/functional models -> nn.Module classes via the model converter"
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        import keras
-
-        keras.utils.clear_session()  # layer names as a fresh run of the script creates them
+        if not any(w in tree.code for w in ("keras", "Sequential", "Model")):
+            return tree  # nothing to rebuild (and no need to pay for Keras' session reset)
+        _restore_name_counters({})  # layer names as a fresh run of the script creates them
         self.symbols = Symbols(avoid=int_literals(tree))
         self.class_names = Namespace(_names_in_use(tree) | {"Module"})
         self.bound = _assigned_names(tree)
