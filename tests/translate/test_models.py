@@ -131,3 +131,35 @@ def test_flatten_of_free_sizes_is_refused_not_guessed():
     result = translate(code)
     assert "tf.keras.Sequential" in result.source
     assert any("free names" in why for _, why in result.todos)
+
+
+def test_weight_regularizers_become_the_penalty_keras_adds_to_the_loss(tmp_path):
+    code = '''import tensorflow as tf
+model = tf.keras.Sequential([
+    tf.keras.layers.Conv2D(3, 3, input_shape=(9, 7, 2), kernel_regularizer=tf.keras.regularizers.L1L2(0.1, 0.2)),
+    tf.keras.layers.Flatten(),
+    tf.keras.layers.Dense(2, kernel_regularizer="l2", bias_regularizer=tf.keras.regularizers.l1(0.05)),
+])
+'''
+    result = translate(code)
+    assert "def regularization_loss(self):" in result.source
+    module = run_translation(result.source, tmp_path)["model"]
+    keras.utils.clear_session()
+    keras_model = keras.Sequential([
+        keras.Input((9, 7, 2)),
+        keras.layers.Conv2D(3, 3, kernel_regularizer=keras.regularizers.L1L2(0.1, 0.2)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(2, kernel_regularizer="l2", bias_regularizer=keras.regularizers.l1(0.05)),
+    ])
+    for w in keras_model.weights:
+        w.assign(np.random.default_rng(len(w.path)).normal(size=w.shape).astype("float32"))
+    module.load_state_dict(tf2torch.convert(keras_model, verify=False).state_dict, strict=True)
+    expected = float(sum(keras_model.losses))
+    assert abs(float(module.regularization_loss()) - expected) <= 1e-5 * abs(expected)
+
+
+def test_activity_regularizer_is_refused_not_dropped():
+    code = "import tensorflow as tf\nm = tf.keras.Sequential([tf.keras.layers.Dense(2, input_shape=(3,), activity_regularizer='l2')])\n"
+    result = translate(code)
+    assert "tf.keras.Sequential" in result.source
+    assert any("activity_regularizer" in why for _, why in result.todos)

@@ -48,14 +48,19 @@ def _run_keras(script: str, work: str) -> None:
 
         save_file({name: t.contiguous() for name, t in state.items()}, os.path.join(work, f"initial_{k}.safetensors"))
         x, y = np.asarray(x), (None if y is None else np.asarray(y))
+        weights = kwargs.pop("sample_weight", None)
+        weights = None if weights is None else np.asarray(weights)
         if validation_split and validation_data is None:  # Keras: the last fraction, before shuffling
             cut = int(len(x) * (1 - validation_split))
             validation_data = (x[cut:], y[cut:])
             x, y = x[:cut], y[:cut]
+            weights = None if weights is None else weights[:cut]
         losses = []
         history = None
         for epoch in range(initial_epoch, epochs):
             order = permutation(len(x), k, epoch) if shuffle else np.arange(len(x))
+            if weights is not None:
+                kwargs["sample_weight"] = weights[order]
             history = original_fit(self, x[order], None if y is None else y[order], batch_size=batch_size, epochs=epoch + 1,
                                    initial_epoch=epoch, verbose=0, callbacks=callbacks, validation_data=validation_data,
                                    shuffle=False, **kwargs)

@@ -23,6 +23,19 @@ class MarkLeftovers(Transform):
     def __init__(self, context):
         super().__init__(context)
         self._explained: list[bool] = []
+        self._assigned: set[tuple[str, str]] = set()  # (variable, attribute) the script assigns itself
+
+    def visit_Module(self, node: cst.Module) -> None:
+        class Assigned(cst.CSTVisitor):
+            def __init__(self, found):
+                self.found = found
+
+            def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
+                t = target.target
+                if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
+                    self.found.add((t.value.value, t.attr.value))
+
+        node.visit(Assigned(self._assigned))
 
     def visit_Import(self, node) -> bool:
         return False
@@ -50,7 +63,8 @@ class MarkLeftovers(Transform):
         return True
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        if isinstance(node.value, cst.Name) and node.value.value in self.state.models and node.attr.value in KERAS_MODEL_API:
+        if (isinstance(node.value, cst.Name) and node.value.value in self.state.models and node.attr.value in KERAS_MODEL_API
+                and (node.value.value, node.attr.value) not in self._assigned):
             self.todo(f"`{self.code(node)}` is Keras Model API; `{node.value.value}` is now a torch nn.Module")
             return False
         return self._mark(node)

@@ -99,6 +99,63 @@ def _used_names(node: cst.CSTNode) -> set[str]:
     return names
 
 
+# Keras regularizer arguments -> the Keras weight each one applies to (last path component)
+_REGULARIZED = {"kernel_regularizer": ("kernel", "depthwise_kernel"), "bias_regularizer": ("bias",),
+                "recurrent_regularizer": ("recurrent_kernel",), "depthwise_regularizer": ("depthwise_kernel",),
+                "pointwise_regularizer": ("pointwise_kernel",), "embeddings_regularizer": ("embeddings",),
+                "gamma_regularizer": ("gamma",), "beta_regularizer": ("beta",), "alpha_regularizer": ("alpha",)}
+
+
+def _regularization(program):
+    """Keras' weight regularizers as one expression (fit adds them to the loss), or what is unsupported.
+
+    L1: l1 * sum(|w|), L2: l2 * sum(w ** 2) (no 1/2: keras/src/regularizers/regularizers.py). The
+    penalty is taken on the torch parameters a Keras weight became: transposes, reshapes and
+    row permutations do not change these sums.
+    """
+    terms = []
+    for sm in program.submodules:
+        config = sm.layer.config
+        if config.get("activity_regularizer"):
+            return None, f"{sm.layer.name}: activity_regularizer"
+        for argument, weights in _REGULARIZED.items():
+            spec = config.get(argument)
+            if not spec:
+                continue
+            if not isinstance(spec, dict) or spec.get("class_name") not in ("L1", "L2", "L1L2"):
+                name = spec.get("class_name") if isinstance(spec, dict) else spec
+                return None, f"{sm.layer.name}: {argument}={name!r}"
+            factors = spec.get("config", {})
+            params = [n for n, p in sm.params.items() if p.source and p.source.split("/")[-1] in weights]
+            if not params:
+                return None, f"{sm.layer.name}: {argument} on a weight tf2torch cannot locate"
+            for n in params:
+                w = fr.Ref(f"self.{sm.attr}.{n}")
+                if factors.get("l1"):
+                    terms.append(fr.Const(float(f"{factors['l1']:.7g}")) * w.method("abs").method("sum"))
+                if factors.get("l2"):
+                    terms.append(fr.Const(float(f"{factors['l2']:.7g}")) * w.method("square").method("sum"))
+    if not terms:
+        return None, None
+    total = terms[0]
+    for t in terms[1:]:
+        total = total + t
+    return total, None
+
+
+def _add_method(class_src: str, penalty) -> str:
+    import ast
+
+    from ...emit import Renderer
+
+    tree = ast.parse(class_src)
+    doc = ast.Expr(ast.Constant("Penalty of the Keras weight regularizers, added to the loss by fit (Keras' model.losses)."))
+    method = ast.FunctionDef("regularization_loss", ast.arguments(posonlyargs=[], args=[ast.arg("self")], kwonlyargs=[],
+                             kw_defaults=[], defaults=[]), [doc, ast.Return(Renderer().expr(penalty))], [], None, type_params=[])
+    tree.body[0].body.append(method)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
 def _name_counters() -> dict:
     """Keras' automatic layer-name counters (keras/src/utils/naming.py), copied."""
     from keras.src.backend.common import global_state
@@ -405,6 +462,11 @@ class TranslateModels(Transform):
         init_args = sorted(n for n in used if n in local)
         program.init_args = init_args
         imports, helpers, class_src = emit_parts(program)
+        penalty, unsupported = _regularization(program)
+        if unsupported:
+            raise _Failed(f"{unsupported}: not translated (the training loss would differ)")
+        if penalty is not None:
+            class_src = _add_method(class_src, penalty)
         if _INPUT_SYMBOL in class_src:
             raise _Failed("the input size is unknown and a layer needs it (no lazy torch equivalent): "
                           "give the model an Input(shape=...) or input_shape=")
