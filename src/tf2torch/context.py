@@ -68,8 +68,11 @@ def convert_layout(expr: fr.Expr, src: Layout, dst: Layout) -> fr.Expr:
 
 
 class NodeContext:
-    def __init__(self, graph: Graph, node: Node, in_layouts: list[Layout], planner: LayoutPlanner):
+    def __init__(self, graph: Graph, node: Node, in_layouts: list[Layout], planner: LayoutPlanner, training: bool = False):
         self.graph = graph
+        # False: the module reproduces Keras' inference (tf2torch convert); True: it will be trained
+        # (tf2torch translate), so layers that act only in training must act in torch's train mode
+        self.training = training
         self.node = node
         self.layer = node.layer
         self.config: dict[str, Any] = node.layer.config

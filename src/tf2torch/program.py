@@ -96,7 +96,7 @@ def _bind_target(target, locals_: dict[str, str]):
     return tuple(_bind_target(t, locals_) for t in target)
 
 
-def build_program(graph: Graph, class_name: str, input_layout: str = "torch") -> Program:
+def build_program(graph: Graph, class_name: str, input_layout: str = "torch", training: bool = False) -> Program:
     planner = LayoutPlanner(graph)
     prog = Program(class_name=class_name, model_name=graph.name)
     attrs = Namespace(RESERVED | _MODULE_ATTRS | {class_name})
@@ -150,7 +150,7 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch") ->
         if any(t not in expr_of for t in node.inputs):
             _placeholder(graph, node, expr_of, layout_of)
             continue
-        ctx = NodeContext(graph, node, [layout_of[t] for t in node.inputs], planner)
+        ctx = NodeContext(graph, node, [layout_of[t] for t in node.inputs], planner, training)
         try:
             frag = entry.fn(ctx)
         except UnsupportedError as exc:

@@ -45,15 +45,15 @@ def test_seed_model_translation_loads_converted_weights_strictly(name, tmp_path)
     torch_model.load_state_dict(conversion.state_dict, strict=True)
     shape = (3,) + tuple(keras_model.inputs[0].shape[1:])
     x = np.random.default_rng(0).standard_normal(shape).astype("float32")
-    perm = conversion.report["inputs"][0]["permutation"]
-    with torch.no_grad():
-        got = torch_model(torch.from_numpy(np.ascontiguousarray(np.transpose(x, perm)))).numpy()
+    with torch.no_grad():  # translated models take arrays in Keras' layout and permute once inside
+        got = torch_model(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(got, keras_model(x).numpy(), atol=1e-5, rtol=0)
 
 
 def test_cnn_class_is_the_readable_one():
     src = translate((ROOT / "examples" / "cnn.py").read_text()).source
     assert "nn.Conv2d(1, 32, kernel_size=3)" in src and "nn.Linear(5408, 10)" in src
+    assert src.count(".permute(0, 3, 1, 2)") == 1  # NHWC arrays enter the model, permuted once
     assert "def build_model():\n    return Cnn()" in src
 
 

@@ -88,7 +88,7 @@ def check_common(ctx) -> None:
                               "masks arrive with issue 5; until then feed unpadded sequences without masking")
     if ctx.get("time_major", False):  # tf.keras 2 only (tf_keras/src/layers/rnn/base_rnn.py); gone in Keras 3
         raise ctx.unsupported("time_major=True (time-first inputs) is not supported", "rebuild the model batch-major")
-    if call_argument(ctx, "training", 3) is True and (ctx.get("dropout", 0) or ctx.get("recurrent_dropout", 0)):
+    if (ctx.training or call_argument(ctx, "training", 3) is True) and (ctx.get("dropout", 0) or ctx.get("recurrent_dropout", 0)):
         raise ctx.unsupported("called with training=True: dropout masks are random", "call the layer in inference mode")
     if ctx.in_rank(0) != 3:
         raise ctx.unsupported(f"expected a (batch, time, features) input, got rank {ctx.in_rank(0)}")

@@ -455,7 +455,9 @@ class TranslateModels(Transform):
         raw = name or var or function or "Model"
         class_name = self.class_names.name(_camel(raw), key=id(model))
         try:
-            program = build_program(read_model(model), class_name)
+            # training=True: Dropout & co. become modules active in train mode (the script trains it);
+            # input_layout="keras": arrays keep Keras' layout where they enter, the model permutes once
+            program = build_program(read_model(model), class_name, input_layout="keras", training=True)
         except Tf2TorchError as exc:
             raise _Failed(" ".join(str(exc).split())) from None
         used = self._write_back_symbols(program, named_sizes)
