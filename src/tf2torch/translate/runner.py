@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,17 +127,25 @@ def _finish_imports(module: cst.Module, state) -> cst.Module:
         block = list(block)
         block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
         additions += block
-    if blocks and insert_at < len(body):
-        body[insert_at] = body[insert_at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *body[insert_at].leading_lines])
+    if blocks and insert_at < len(body):  # two blank lines after the inserted definitions, as PEP 8 wants
+        kept = list(body[insert_at].leading_lines)
+        while kept and kept[0].comment is None:
+            kept.pop(0)
+        body[insert_at] = body[insert_at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *kept])
     return module.with_changes(body=body[:insert_at] + additions + body[insert_at:])
 
 
-_IMPORT_ORDER = ["import math", "import numpy as np", "import torch", "import torch.nn.functional as F", "from torch import nn"]
+_THIRD_PARTY_ORDER = ["import numpy as np", "import torch", "import torch.nn.functional as F", "from torch import nn"]
 
 
 def _ordered_imports(lines: set[str]) -> list[str]:
-    known = [line for line in _IMPORT_ORDER if line in lines]
-    return known + sorted(lines - set(known))
+    """Standard library first (sorted), then numpy and torch in the usual order, then the rest."""
+    def root(line: str) -> str:
+        return line.split()[1].split(".")[0]
+
+    stdlib = sorted(line for line in lines if root(line) in sys.stdlib_module_names)
+    known = [line for line in _THIRD_PARTY_ORDER if line in lines]
+    return stdlib + known + sorted(lines - set(stdlib) - set(known))
 
 
 def _is_docstring(stmt) -> bool:
