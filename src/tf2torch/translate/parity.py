@@ -141,7 +141,8 @@ def verify_paths(results, timeout: float = 600) -> bool:
     return ok
 
 
-def verify_script(original: Path, translated: Path, timeout: float = 600, out=sys.stdout) -> bool:
+def verify_script(original: Path, translated: Path, timeout: float = 600, out=None) -> bool:
+    out = out or sys.stdout  # looked up at call time: stdout may be redirected
     with tempfile.TemporaryDirectory(prefix="tf2torch-verify-") as work:
         for side, script in (("keras", original), ("torch", translated)):
             env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0", PYTHONHASHSEED="0")
@@ -164,7 +165,8 @@ def verify_script(original: Path, translated: Path, timeout: float = 600, out=sy
     return report(original, keras_calls, torch_calls, out)
 
 
-def report(name, keras_calls, torch_calls, out=sys.stdout, tolerance: float = TOLERANCE) -> bool:
+def report(name, keras_calls, torch_calls, out=None, tolerance: float = TOLERANCE) -> bool:
+    out = out or sys.stdout
     if len(keras_calls) != len(torch_calls):
         print(f"{name}: --verify: {len(keras_calls)} fit call(s) in Keras, {len(torch_calls)} in the translation", file=out)
         return False

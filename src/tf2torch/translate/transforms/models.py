@@ -290,7 +290,8 @@ class TranslateModels(Transform):
             if isinstance(small, cst.Return) and small.value is not None:
                 try:
                     value = ev.eval(small.value)
-                except NotStatic:
+                except NotStatic as exc:
+                    out[i] = self._explain(stmt, small.value, exc)
                     continue
                 if isinstance(value, tuple) and value and value[0] == "model":
                     models.append((i, None, value))
@@ -304,7 +305,8 @@ class TranslateModels(Transform):
             names = _target_names(target)
             try:
                 value = ev.eval(small.value)
-            except NotStatic:
+            except NotStatic as exc:
+                out[i] = self._explain(stmt, small.value, exc)
                 for n in names:
                     ev.env.pop(n, None)
                 continue
@@ -364,6 +366,12 @@ class TranslateModels(Transform):
         if not failed:  # a model left as Keras code keeps the statements that build it
             removed |= self._dead_definitions(stmts, made, removed, models)
         return [s for j, s in enumerate(out) if j not in removed]
+
+    def _explain(self, stmt, value, exc):
+        """A model definition that cannot be rebuilt statically gets the reason, not a generic TODO."""
+        if isinstance(value, cst.Call) and self.qualname(value) in ("keras.Sequential", "keras.Model"):
+            return with_todos(stmt, [f"model kept as Keras: cannot rebuild it without running the script ({exc} is only known at run time)"])
+        return stmt
 
     def _interpret(self, ev, stmt, made: dict[int, set[str]], index: int) -> bool:
         """Run a loop/if that builds model parts through the evaluator; True if it did."""
