@@ -15,6 +15,7 @@ from ...errors import Tf2TorchError
 from ...names import Namespace, to_identifier
 from ...program import build_program
 from ..base import Transform, with_todos
+from ..syntax import assigned_names, camel, free_uses, names_in_use, target_names, used_names
 from ..state import ModelInfo
 from ..static import Evaluator, NotStatic, Symbols, int_literals, literal
 
@@ -25,78 +26,6 @@ _INPUT_SYMBOL = "__input_size__"
 
 class _Failed(Exception):
     pass
-
-
-def _names_in_use(module: cst.Module) -> set[str]:
-    """Every name the script binds or reads (attribute names after a dot excluded)."""
-    names: set[str] = set()
-
-    class Collect(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            names.add(node.value)
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)
-            return False
-
-    module.visit(Collect())
-    return names
-
-
-def _assigned_names(node: cst.CSTNode) -> set[str]:
-    """Names bound anywhere inside `node` (assignments, loops, defs, imports, parameters)."""
-    names: set[str] = set()
-
-    class Collect(cst.CSTVisitor):
-        def visit_AssignTarget(self, n) -> None:
-            names.update(_target_names(n.target))
-
-        def visit_AnnAssign(self, n) -> None:
-            names.update(_target_names(n.target))
-
-        def visit_AugAssign(self, n) -> None:
-            names.update(_target_names(n.target))
-
-        def visit_For(self, n) -> None:
-            names.update(_target_names(n.target))
-
-        def visit_FunctionDef(self, n) -> None:
-            names.add(n.name.value)
-
-        def visit_ClassDef(self, n) -> None:
-            names.add(n.name.value)
-
-        def visit_Param(self, n) -> None:
-            names.add(n.name.value)
-
-        def visit_ImportAlias(self, n) -> None:
-            target = n.asname.name if n.asname else n.name
-            names.add(cst.Module([]).code_for_node(target).split(".")[0])
-
-        def visit_AsName(self, n) -> None:
-            names.update(_target_names(n.name))
-
-    node.visit(Collect())
-    return names
-
-
-def _target_names(target) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _target_names(el.value)]
-    return []
-
-
-def _used_names(node: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-
-    class Collect(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            names.add(n.value)
-
-    node.visit(Collect())
-    return names
 
 
 # Keras regularizer arguments -> the Keras weight each one applies to (last path component)
@@ -171,18 +100,6 @@ def _restore_name_counters(saved: dict) -> None:
     global_state.set_global_attribute("object_name_uids", collections.defaultdict(int, saved))
 
 
-def _free_uses(stmt) -> set[str]:
-    """Names a statement reads from the enclosing scope (a function's own locals excluded)."""
-    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-        return _used_names(stmt) - (_assigned_names(stmt.body) | _assigned_names(stmt.params if isinstance(stmt, cst.FunctionDef) else stmt.body))
-    return _used_names(stmt)
-
-
-def _camel(name: str) -> str:
-    base = to_identifier(name, fallback="Model")
-    return "".join(p[:1].upper() + p[1:] for p in base.split("_") if p) or "Model"
-
-
 class TranslateModels(Transform):
     DESCRIPTION = "Keras Sequential/functional models -> nn.Module classes via the model converter"
 
@@ -191,8 +108,8 @@ class TranslateModels(Transform):
             return tree  # nothing to rebuild (and no need to pay for Keras' session reset)
         _restore_name_counters({})  # layer names as a fresh run of the script creates them
         self.symbols = Symbols(avoid=int_literals(tree))
-        self.class_names = Namespace(_names_in_use(tree) | {"Module"})
-        self.bound = _assigned_names(tree)
+        self.class_names = Namespace(names_in_use(tree) | {"Module"})
+        self.bound = assigned_names(tree)
         self.function_models: dict[str, ModelInfo] = {}
         env = {}
         for stmt in tree.body:  # module-level constants assigned from literals
@@ -212,9 +129,9 @@ class TranslateModels(Transform):
             used = set()
             for stmt in body:
                 if isinstance(stmt, cst.FunctionDef):
-                    used |= _used_names(stmt.body) | _used_names(stmt.params)
+                    used |= used_names(stmt.body) | used_names(stmt.params)
                 else:
-                    used |= _used_names(stmt)
+                    used |= used_names(stmt)
             dead = [s for s in body if isinstance(s, cst.FunctionDef) and s.name.value in interpreted and s.name.value not in used]
             if not dead:
                 return body
@@ -231,11 +148,11 @@ class TranslateModels(Transform):
             value = literal(assign.value)
         except NotStatic:
             for t in assign.targets:
-                for n in _target_names(t.target):
+                for n in target_names(t.target):
                     env.pop(n, None)
             return
         for t in assign.targets:
-            names = _target_names(t.target)
+            names = target_names(t.target)
             if isinstance(t.target, cst.Name):
                 env[names[0]] = value
             elif isinstance(value, (tuple, list)) and len(value) == len(names):
@@ -254,7 +171,7 @@ class TranslateModels(Transform):
         for i, stmt in enumerate(stmts):
             if isinstance(stmt, cst.FunctionDef):
                 params = {p.name.value for p in stmt.params.params + stmt.params.kwonly_params + stmt.params.posonly_params}
-                inner_local = params | _assigned_names(stmt.body)
+                inner_local = params | assigned_names(stmt.body)
                 if isinstance(stmt.body, cst.IndentedBlock):
                     names_before, converted_before = _name_counters(), len(self.state.classes)
                     new_body = self._block(list(stmt.body.body), ev.env, inner_local, function=stmt.name.value)
@@ -269,7 +186,7 @@ class TranslateModels(Transform):
                 continue
             if isinstance(stmt, (cst.If, cst.With, cst.For, cst.While, cst.Try)):
                 out[i] = self._compound(stmt, ev.env, local, function)
-                for n in _assigned_names(stmt):
+                for n in assigned_names(stmt):
                     ev.env.pop(n, None)
                 continue
             if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
@@ -298,11 +215,11 @@ class TranslateModels(Transform):
                     building.append(stmt)
                 continue
             if not isinstance(small, cst.Assign) or len(small.targets) != 1:
-                for n in _assigned_names(stmt):
+                for n in assigned_names(stmt):
                     ev.env.pop(n, None)
                 continue
             target = small.targets[0].target
-            names = _target_names(target)
+            names = target_names(target)
             try:
                 value = ev.eval(small.value)
             except NotStatic as exc:
@@ -382,7 +299,7 @@ class TranslateModels(Transform):
         except Exception:  # NotStatic, or Keras refusing: leave the statement to the other steps
             _restore_name_counters(names_before)
             return False
-        assigned = _assigned_names(stmt)
+        assigned = assigned_names(stmt)
         if not any(_is_keras_object(scratch.env.get(n)) for n in assigned):
             return False
         ev.env.update(scratch.env)
@@ -417,8 +334,8 @@ class TranslateModels(Transform):
         used_elsewhere = set()
         for j, s in enumerate(stmts):
             if j not in candidates and j not in removed and j not in model_lines:
-                used_elsewhere |= _free_uses(s)
-        return {i for i in candidates if made[i] == _assigned_names(stmts[i]) and not (made[i] & used_elsewhere)}
+                used_elsewhere |= free_uses(s)
+        return {i for i in candidates if made[i] == assigned_names(stmts[i]) and not (made[i] & used_elsewhere)}
 
     def _propagate(self, body: list) -> list:
         """`model = build_model()`: the variable holds the function's converted model."""
@@ -461,7 +378,7 @@ class TranslateModels(Transform):
         except Exception as exc:
             raise _Failed(f"Keras cannot build this model statically: {' '.join(str(exc).split())[:200]}") from None
         raw = name or var or function or "Model"
-        class_name = self.class_names.name(_camel(raw), key=id(model))
+        class_name = self.class_names.name(camel(raw), key=id(model))
         try:
             # training=True: Dropout & co. become modules active in train mode (the script trains it);
             # input_layout="keras": arrays keep Keras' layout where they enter, the model permutes once
@@ -585,7 +502,7 @@ def _named_sizes(building: list, env: dict) -> dict[int, str]:
     used = set()
     literals = set()
     for stmt in building:
-        used |= _used_names(stmt)
+        used |= used_names(stmt)
         literals |= int_literals(cst.Module([stmt]))
     by_value: dict[int, list[str]] = {}
     for name in sorted(used):

@@ -47,7 +47,8 @@ from ...program import build_program
 from ..base import Transform, with_todos
 from ..state import ModelInfo
 from ..static import _PRIMES, Evaluator, NotStatic, Symbols, int_literals, literal, make_layer
-from .models import _INPUT_SYMBOL, _assigned_names, _lazy_ctor
+from ..syntax import assigned_names, camel, target_names, used_names
+from .models import _INPUT_SYMBOL, _lazy_ctor
 
 _KERAS_BASES = {"keras.Model": "model", "keras.layers.Layer": "layer", "keras.Layer": "layer"}
 _LAYER_NAME = "tfxlayer"  # name given to a rebuilt layer; its modules become self.<attr>[_<key>]
@@ -119,26 +120,6 @@ class _SymbolTable:
                 value = self.value(sym, run)
                 table[(type(value), value)] = fr.Ref(sym.placeholder)
         return table
-
-
-def _used_names(node: cst.CSTNode) -> set[str]:
-    """Every identifier a node mentions (to pick fresh names and see what is still used)."""
-    names: set[str] = set()
-
-    class Collect(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            names.add(n.value)
-
-    node.visit(Collect())
-    return names
-
-
-def _target_names(target) -> list[str]:
-    if isinstance(target, cst.Name):
-        return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [n for el in target.elements for n in _target_names(el.value)]
-    return []
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -230,25 +211,6 @@ class _Translation:
         return repr((self.pre, self.result))
 
 
-def _map_expr(e, fn):
-    """Rebuild a fragment expression bottom-up, `fn` applied to every node (may return it as is)."""
-    if isinstance(e, fr.Call):
-        e = fr.Call(_map_expr(e.func, fn), tuple(_map_expr(a, fn) for a in e.args), tuple((k, _map_expr(v, fn)) for k, v in e.kwargs))
-    elif isinstance(e, fr.Attr):
-        e = fr.Attr(_map_expr(e.value, fn), e.name)
-    elif isinstance(e, fr.BinOp):
-        e = fr.BinOp(e.op, _map_expr(e.left, fn), _map_expr(e.right, fn))
-    elif isinstance(e, fr.UnaryOp):
-        e = fr.UnaryOp(e.op, _map_expr(e.operand, fn))
-    elif isinstance(e, fr.Index):
-        e = fr.Index(_map_expr(e.value, fn), _map_expr(e.index, fn))
-    elif isinstance(e, (fr.TupleExpr, fr.ListExpr)):
-        e = type(e)(tuple(_map_expr(i, fn) for i in e.items))
-    elif isinstance(e, fr.Slice):
-        e = fr.Slice(*(_map_expr(v, fn) if isinstance(v, fr.Expr) else v for v in (e.start, e.stop, e.step)))
-    return fn(e)
-
-
 def _write_back(e, table: dict):
     def sub(node):
         if isinstance(node, fr.Const):
@@ -260,7 +222,7 @@ def _write_back(e, table: dict):
                 return fr.TupleExpr(items) if isinstance(v, tuple) else fr.ListExpr(items)
         return node
 
-    return _map_expr(e, sub)
+    return fr.map_expr(e, sub)
 
 
 def _refs(e) -> list[str]:
@@ -271,7 +233,7 @@ def _refs(e) -> list[str]:
             found.append(node.path)
         return node
 
-    _map_expr(e, visit)
+    fr.map_expr(e, visit)
     return found
 
 
@@ -304,7 +266,7 @@ def _template(program) -> tuple[list[tuple[object, fr.Expr]], fr.Expr]:
     pre: list[tuple[object, fr.Expr]] = []
 
     def subst(e):
-        return _map_expr(e, lambda n: env.get(n.path, n) if isinstance(n, fr.Ref) else n)
+        return fr.map_expr(e, lambda n: env.get(n.path, n) if isinstance(n, fr.Ref) else n)
 
     for target, value in program.statements:
         value = subst(value)
@@ -601,7 +563,7 @@ def _evaluate_statement(ev: _CallEvaluator, stmt) -> tuple | None:
     pair = _single_assign(stmt)
     if pair:
         target, value = pair
-        names = _target_names(target)
+        names = target_names(target)
         try:
             result = ev.eval(value)
         except _Impossible:
@@ -632,7 +594,7 @@ def _evaluate_statement(ev: _CallEvaluator, stmt) -> tuple | None:
             if isinstance(stmt.body[0], cst.Return):
                 return (result,)
         return None
-    for n in _assigned_names(stmt):
+    for n in assigned_names(stmt):
         ev.env.pop(n, None)
 
 
@@ -663,16 +625,11 @@ def _parse(source: str) -> cst.BaseStatement:
     return cst.parse_statement(source if source.endswith("\n") else source + "\n")
 
 
-def _camel(name: str) -> str:
-    base = to_identifier(name, fallback="Block")
-    return "".join(p[:1].upper() + p[1:] for p in base.split("_") if p) or "Block"
-
-
 def _module_constants(tree: cst.Module) -> dict:
     """Module-level names bound exactly once, by a literal: safe to read anywhere."""
     counts: dict[str, int] = {}
     for stmt in tree.body:
-        for name in _assigned_names(stmt):
+        for name in assigned_names(stmt):
             counts[name] = counts.get(name, 0) + 1
     constants = {}
     for stmt in tree.body:
@@ -725,7 +682,7 @@ class _ClassInfo:
         self.init_params = {p.name.value for p in _params(self.init)} - {"self"} if self.init else set()
         if self.init and isinstance(self.init.params.star_kwarg, cst.Param):
             self.init_params.add(self.init.params.star_kwarg.name.value)
-        self.init_locals = _assigned_names(self.init.body) if self.init else set()
+        self.init_locals = assigned_names(self.init.body) if self.init else set()
         self.top_attrs: dict[str, int] = {}  # attribute -> index of its first top-level assignment in __init__
         for i, stmt in enumerate(init_body):
             pair = _single_assign(stmt)
@@ -961,7 +918,7 @@ class TranslateSubclasses(Transform):
         self.table = _SymbolTable(int_literals(tree))
         from ...names import Namespace
 
-        self.class_names = Namespace(_used_names(tree) | {"Module"})
+        self.class_names = Namespace(used_names(tree) | {"Module"})
         self.keywords: dict[str, set[str]] = {}  # class -> keywords its instantiations pass
         self.build_calls: dict[str, list[cst.Call]] = {}  # class -> `m.build(shape)` / `m(keras.Input(...))` calls
         self.input_shapes = self._input_shapes(tree)
@@ -1154,7 +1111,7 @@ class TranslateSubclasses(Transform):
                 new, forward_param = self._rewrite_call(info, plan, stmt, lazy_build)
                 body.append(new)
             else:
-                body.append(stmt.visit(_BodyRewriter(self, plan, method, _used_names(stmt), False)))
+                body.append(stmt.visit(_BodyRewriter(self, plan, method, used_names(stmt), False)))
         if init_additions or (lazy_build and info.init is None):
             init = _parse("def __init__(self):\n    super().__init__()\n")
             extra = init_additions + ([_parse("self.built = False")] if lazy_build else [])
@@ -1257,7 +1214,7 @@ class TranslateSubclasses(Transform):
             while comp is not None:
                 if comp.ifs:
                     return []
-                scope.update(_target_names(comp.target))
+                scope.update(target_names(comp.target))
                 comp = comp.inner_for_in
         else:
             if not value.elements or not all(isinstance(el, cst.Element) for el in value.elements):
@@ -1393,7 +1350,7 @@ class TranslateSubclasses(Transform):
                 layers[attr] = self._make(spec, run)
             except (_Refused, NotStatic):
                 pass
-        local = _assigned_names(info.call.body) | {p.name.value for p in _params(info.call)}
+        local = assigned_names(info.call.body) | {p.name.value for p in _params(info.call)}
         env = {k: v for k, v in self.constants.items() if k not in local}
         try:
             env[param] = keras.Input(shape=shape[1:])
@@ -1455,7 +1412,7 @@ class TranslateSubclasses(Transform):
         finally:
             self.init_constants = outer
         tensors = [p.name.value for p in _params(info.call)[1:] if p.name.value not in ("training", "mask")]
-        local = _assigned_names(info.call.body) | {p.name.value for p in _params(info.call)}
+        local = assigned_names(info.call.body) | {p.name.value for p in _params(info.call)}
         if len(tensors) != 1:
             return None
 
@@ -1708,8 +1665,8 @@ class TranslateSubclasses(Transform):
         lazy = Symbols(by_name={_INPUT_SYMBOL: self.table.input_size[run]})
         r = Renderer()
         ctor_src = [(a, _render(r, _lazy_ctor(_write_back(c, table), lazy))) for a, c in ctors]
-        pre_src = [(_render_target(t), _render(r, _write_back(_map_expr(v, rename), table))) for t, v in pre]
-        result_src = _render(r, _write_back(_map_expr(result, rename), table))
+        pre_src = [(_render_target(t), _render(r, _write_back(fr.map_expr(v, rename), table))) for t, v in pre]
+        result_src = _render(r, _write_back(fr.map_expr(result, rename), table))
         everything = repr((ctor_src, pre_src, result_src))
         if _INPUT_SYMBOL in everything:
             raise _Refused(f"the input size of {name} is unknown statically and torch has no lazy version of its module: "
@@ -1740,7 +1697,7 @@ class TranslateSubclasses(Transform):
             if _train_time(inner, len(inner.input.shape)) is not None:
                 raise _Refused(f"{type(inner).__name__} inside a Sequential attribute acts in training, which the model converter "
                                "leaves out: make the Sequential a translated class")
-        class_name = self.class_names.name(_camel(spec.attr), key=(self.class_name, spec.attr))
+        class_name = self.class_names.name(camel(spec.attr, "Block"), key=(self.class_name, spec.attr))
         try:
             program = build_program(read_model(model), class_name, input_layout="keras")
         except Tf2TorchError as exc:
@@ -1759,7 +1716,7 @@ class TranslateSubclasses(Transform):
         params = self._parameter_names([by_placeholder[p].node for p in used])
         rename = dict(zip(used, params))
         for sm in program.submodules:
-            sm.ctor = _map_expr(sm.ctor, lambda n: fr.Ref(rename[n.path]) if isinstance(n, fr.Ref) and n.path in rename else n)
+            sm.ctor = fr.map_expr(sm.ctor, lambda n: fr.Ref(rename[n.path]) if isinstance(n, fr.Ref) and n.path in rename else n)
         program.init_args = params
         imports, helpers, class_src = emit_parts(program)
         everything = class_src + repr((program.statements, program.returns))
@@ -1824,7 +1781,7 @@ class TranslateSubclasses(Transform):
         star = params.star_kwarg
         if isinstance(star, cst.Param):
             kwargs = star.name.value
-            still_used = kwargs in _used_names(cst.Module(body=body))
+            still_used = kwargs in used_names(cst.Module(body=body))
             callers_need = bool(self.keywords.get(info.cls.name.value, set()) - info.init_params)
             if not still_used and not callers_need:
                 params = params.with_changes(star_kwarg=None)
@@ -1907,8 +1864,8 @@ class TranslateSubclasses(Transform):
     def _rewrite_call(self, info: _ClassInfo, plan: _ClassPlan, call: cst.FunctionDef, lazy_build: bool):
         params = list(call.params.params)
         names = [p.name.value for p in params]
-        used = _used_names(call.body)
-        rename = "training" in names and "training" not in _assigned_names(call.body)
+        used = used_names(call.body)
+        rename = "training" in names and "training" not in assigned_names(call.body)
         todos = []
         keep = []
         for p in params:
@@ -1924,7 +1881,7 @@ class TranslateSubclasses(Transform):
         if "training" in names and not rename:
             todos.append("`training` is reassigned in call(): use self.training (the module's train/eval mode) by hand")
         new = call.with_changes(name=cst.Name("forward"), params=call.params.with_changes(params=keep))
-        new = new.visit(_BodyRewriter(self, plan, "call", _used_names(call), rename))
+        new = new.visit(_BodyRewriter(self, plan, "call", used_names(call), rename))
         inputs = [p.name.value for p in keep[1:]]
         if lazy_build and inputs:
             prologue = _parse(f"if not self.built:\n    self.build({inputs[0]}.shape)\n    self.built = True\n")
@@ -1944,7 +1901,7 @@ class TranslateSubclasses(Transform):
         build = info.build
         if build is None or not isinstance(build.body, cst.IndentedBlock):
             return [], None, False
-        build_locals = _assigned_names(build.body) | {p.name.value for p in _params(build)[1:]}
+        build_locals = assigned_names(build.body) | {p.name.value for p in _params(build)[1:]}
         additions, kept, lazy = [], [], False
         for stmt in build.body.body:
             small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 else None

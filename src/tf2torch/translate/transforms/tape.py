@@ -34,7 +34,7 @@ import libcst as cst
 from libcst.helpers import parse_template_expression, parse_template_statement
 
 from ..base import Transform, with_todos
-from .models import _assigned_names
+from ..syntax import assigned_names
 
 _TAPES = ("tf.GradientTape", "tf.autodiff.GradientTape")
 _TF_FUNCTION = ("tf.function", "tf.autograph.experimental.do_not_convert")
@@ -236,7 +236,7 @@ class TranslateTape(Transform):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self._taken = set(_names(tree))
-        self._bound = _assigned_names(tree)
+        self._bound = assigned_names(tree)
         tree.visit(_Visit(lambda node: self._holds(node) if isinstance(node, cst.Assign) else None))
         ambiguous = self._lists & self._singles
         self._lists -= ambiguous
