@@ -242,6 +242,16 @@ def bind_args(call: cst.Call, params: list[str], aliases=None) -> dict[str, cst.
     return out
 
 
+def metric_kwargs(names: dict) -> dict:
+    """The metrics/weighted_metrics arguments fit and evaluate pass on, when compile had them."""
+    kwargs = {}
+    if names.get("has_metrics"):
+        kwargs["metrics"] = dotted(names["metrics"])
+    if names.get("has_weighted_metrics"):
+        kwargs["weighted_metrics"] = dotted(names["weighted_metrics"])
+    return kwargs
+
+
 def receiver_code(call: cst.Call) -> str | None:
     func = call.func
     if isinstance(func, cst.Attribute) and isinstance(func.value, (cst.Name, cst.Attribute)):
@@ -1103,11 +1113,7 @@ class TranslateTraining(Transform):
         for key in LOADING_ONLY & set(args):
             args.pop(key)
         x, y = args.pop("x", cst.Name("None")), args.pop("y", cst.Name("None"))
-        kwargs = {}
-        if names.get("has_metrics"):
-            kwargs["metrics"] = dotted(names["metrics"])
-        if names.get("has_weighted_metrics"):
-            kwargs["weighted_metrics"] = dotted(names["weighted_metrics"])
+        kwargs = metric_kwargs(names)
         if "y" in bind_args(original, FIT_PARAMS):  # arrays: Keras' batching made visible
             kwargs["batch_size"] = args.pop("batch_size", 32)
             kwargs["epochs"] = args.pop("epochs", 1)
@@ -1130,11 +1136,7 @@ class TranslateTraining(Transform):
         for key in LOADING_ONLY & set(args):
             args.pop(key)
         x, y = args.pop("x", cst.Name("None")), args.pop("y", cst.Name("None"))
-        kwargs = {}
-        if names.get("has_metrics"):
-            kwargs["metrics"] = dotted(names["metrics"])
-        if names.get("has_weighted_metrics"):
-            kwargs["weighted_metrics"] = dotted(names["weighted_metrics"])
+        kwargs = metric_kwargs(names)
         if "y" in bind_args(original, EVALUATE_PARAMS):
             kwargs["batch_size"] = args.pop("batch_size", 32)
         kwargs.update(args)
