@@ -29,6 +29,16 @@ def _tolerance(text: str) -> float:
     return value
 
 
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"expected a size between 1 and 100000, got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tf2torch",
@@ -49,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-verify", action="store_true", help="skip the numerical comparison with Keras")
     c.add_argument("--tolerance", type=_tolerance, default=None, metavar="REL",
                    help="max relative error allowed by verification (default 1e-4)")
+    c.add_argument("--verify-size", type=_size, nargs="+", default=None, metavar="N",
+                   help="sizes verification gives the input dims the model leaves unknown (None), one per sample "
+                        "(default 11 8; a CNN with a dynamic image size needs sizes it accepts, e.g. 97 112)")
     c.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     c.add_argument("--unsafe", action="store_true",
                    help="allow loading layers that carry Python code (Lambda); runs that code: only for files you trust")
@@ -87,7 +100,9 @@ def quiet_tensorflow() -> None:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
             try:
-                import tensorflow  # noqa: F401
+                import tensorflow
+
+                tensorflow.get_logger().setLevel("ERROR")  # e.g. Keras' own tf.function retracing warnings
             except ImportError:
                 pass
     finally:
@@ -110,7 +125,7 @@ def _convert(args) -> int:
     _status(f"tf2torch: {args.src}")
     try:
         conv = convert(args.src, input_layout=args.input_layout, verify=not args.no_verify,
-                       class_name=args.class_name, unsafe=args.unsafe, tolerance=tolerance,
+                       class_name=args.class_name, unsafe=args.unsafe, tolerance=tolerance, dynamic_sizes=args.verify_size,
                        progress=lambda message: _status(f"tf2torch: {message} ..."))
     except VerificationError as exc:  # nothing is written: an unverified model must be asked for
         print(f"error: {args.src}: {exc} (nothing written; --no-verify writes the unverified conversion)", file=sys.stderr)

@@ -81,18 +81,28 @@ def instantiate(source: str, class_name: str, state: dict) -> torch.nn.Module:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = types.ModuleType(f"tf2torch_generated_{class_name}")
     exec(compile(source, filename, "exec"), namespace.__dict__)  # our own emitted code, names sanitised
-    module = getattr(namespace, class_name)()
-    module.load_state_dict(state, strict=True)
+    cls = getattr(namespace, class_name)
+    # built on the meta device, the weights then assigned: no random initialisation to compute and
+    # throw away, no second copy of the weights (the module's tensors are those of `state`)
+    with torch.device("meta"):
+        module = cls()
+    module.load_state_dict(state, strict=True, assign=True)
+    if any(t.is_meta for t in (*module.parameters(), *module.buffers())):  # a tensor the state does not hold
+        module = cls()
+        module.load_state_dict(state, strict=True)
     return module.eval()
 
 
 def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, class_name: str | None = None,
-            unsafe: bool = False, tolerance: float = verifier.DEFAULT_TOLERANCE, progress=None) -> Conversion:
+            unsafe: bool = False, tolerance: float = verifier.DEFAULT_TOLERANCE, progress=None,
+            dynamic_sizes=None) -> Conversion:
     """Convert a Keras model (live object, .keras or legacy .h5 path) to PyTorch.
 
     Raises ConversionError (listing every unsupported layer), InputError, or VerificationError
     (with `.conversion` attached) when the result does not match Keras within `tolerance`.
-    `progress`, if given, is called with a short message at each stage.
+    `progress`, if given, is called with a short message at each stage. `dynamic_sizes`: the
+    sizes verification gives the input dims Keras leaves unknown, one per sample (default
+    verify.DYNAMIC_DIMS, small: give sizes the architecture accepts, e.g. (97, 112) for a CNN).
     """
     say = progress or (lambda message: None)
     if input_layout not in INPUT_LAYOUTS:
@@ -112,9 +122,16 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
     if verify:
         say("verifying against Keras")
         try:
-            result = verifier.verify(conversion.module, loaded.reference, _specs(report["inputs"]), _specs(report["outputs"]), tolerance)
+            sizes = tuple(dynamic_sizes or verifier.DYNAMIC_DIMS)
+            result = verifier.verify(conversion.module, loaded.reference, _specs(report["inputs"]), _specs(report["outputs"]),
+                                     tolerance, n_samples=max(2, len(sizes)), dynamic_dims=sizes)
         except Exception as exc:  # Keras (or torch) cannot run the model on the verification inputs
-            raise VerificationError(f"verification could not run: {type(exc).__name__}: {_first_line(exc)}", conversion) from exc
+            hint = ""
+            if any(d is None for e in report["inputs"] for d in e["keras_shape"][1:]):
+                hint = (f" (the unknown input dims were given sizes {', '.join(map(str, sizes))}: "
+                        "give sizes the model accepts with --verify-size / dynamic_sizes=)")
+            raise VerificationError(f"verification could not run: {type(exc).__name__}: {_first_line(exc)}{hint}",
+                                    conversion) from exc
         report["verification"] = {k: result[k] for k in ("max_abs_error", "max_rel_error", "tolerance", "passed", "n_samples")}
         report["verification"]["outputs"] = result["outputs"]
         report["warnings"] += result["warnings"]

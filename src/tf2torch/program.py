@@ -102,6 +102,7 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
     attrs = Namespace(RESERVED | _MODULE_ATTRS | {class_name})
     local_names = Namespace(RESERVED | {class_name})
     problems: list[Unsupported] = []
+    by_message: dict[str, list[str]] = {}  # warning -> the layers it concerns
 
     # liveness: index of the last node reading each tensor (graph outputs live to the end)
     end = len(graph.nodes)
@@ -155,6 +156,13 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
             frag = entry.fn(ctx)
         except UnsupportedError as exc:
             problems.append(Unsupported(exc.kind, layer.name, f"{layer.cls.__name__}: {exc.why}", exc.hint))
+            _placeholder(graph, node, expr_of, layout_of)
+            continue
+        except Exception as exc:  # a configuration the converter did not foresee: one line, not a traceback
+            detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+            problems.append(Unsupported("layer", layer.name, f"{layer.cls.__name__}: the converter cannot read this "
+                                        f"configuration ({type(exc).__name__}: {detail})",
+                                        "a tf2torch bug: please report it with the layer config"))
             _placeholder(graph, node, expr_of, layout_of)
             continue
         if len(frag.outputs) != len(node.outputs) or len(frag.out_layouts) != len(node.outputs):
@@ -214,10 +222,14 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
         record["modules"] = [attr_names[k] for k in frag.modules]
         record["description"] = frag.description
         prog.layer_records.append(record)
-        prog.warnings += [f"{layer.name}: {w}" for w in frag.warnings]
+        for w in frag.warnings:
+            by_message.setdefault(w, []).append(layer.name)
 
     if problems:
         raise ConversionError(problems)
+    for message, names in by_message.items():  # one line per message: InceptionV3 has 94 BN(scale=False)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        prog.warnings.append(f"{shown}: {message}")
     for boundary, t in zip(prog.inputs, graph.inputs):  # hints set by converters (ids...)
         boundary.value_range = graph.tensors[t].value_range
 

@@ -25,16 +25,16 @@ class Spec:
     value_range: tuple | None = None
 
 
-def example_shape(keras_shape: tuple, batch: int = BATCH, sample: int = 0) -> tuple:
-    dynamic = DYNAMIC_DIMS[sample % len(DYNAMIC_DIMS)]
+def example_shape(keras_shape: tuple, batch: int = BATCH, sample: int = 0, dynamic_dims=DYNAMIC_DIMS) -> tuple:
+    dynamic = dynamic_dims[sample % len(dynamic_dims)]
     return tuple(batch if i == 0 else (dynamic if d is None else int(d)) for i, d in enumerate(keras_shape))
 
 
-def make_inputs(specs: Sequence[Spec], seed: int, sample: int = 0) -> list[np.ndarray]:
+def make_inputs(specs: Sequence[Spec], seed: int, sample: int = 0, dynamic_dims=DYNAMIC_DIMS) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     out = []
     for s in specs:
-        shape = example_shape(s.keras_shape, sample=sample)
+        shape = example_shape(s.keras_shape, sample=sample, dynamic_dims=dynamic_dims)
         dtype = np.dtype(s.dtype)
         if np.issubdtype(dtype, np.integer):
             lo, hi = s.value_range or (0, 10)
@@ -76,13 +76,18 @@ def verify(
     tolerance: float = DEFAULT_TOLERANCE,
     n_samples: int = 2,
     seed: int = 0,
+    dynamic_dims: Sequence[int] = DYNAMIC_DIMS,
 ) -> dict:
-    """Run both on `n_samples` seeded batches; report worst errors per output and overall."""
+    """Run both on `n_samples` seeded batches; report worst errors per output and overall.
+
+    Unknown (None) dims take the size dynamic_dims[sample] (cycled), so a model with a dynamic
+    input is checked at several sizes.
+    """
     worst_abs, worst_rel, problems = 0.0, 0.0, []
     seen: list[list[np.ndarray]] = [[] for _ in outputs]
     per_output = [{"name": o.name, "max_abs_error": 0.0, "max_rel_error": 0.0} for o in outputs]
     for sample in range(n_samples):
-        arrays = make_inputs(inputs, seed + sample, sample)
+        arrays = make_inputs(inputs, seed + sample, sample, dynamic_dims)
         expected = [np.asarray(e) for e in reference(arrays)]
         torch_in = [torch.from_numpy(np.ascontiguousarray(np.transpose(a, s.permutation))) for a, s in zip(arrays, inputs)]
         with torch.inference_mode():

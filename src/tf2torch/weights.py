@@ -21,9 +21,11 @@ def apply_transforms(value: np.ndarray, transforms) -> np.ndarray:
 
 
 def resolve(param: Param, layer) -> np.ndarray:
-    if param.source is None:
-        return np.asarray(param.value)
-    return apply_transforms(np.asarray(layer.weight(param.source)), param.transforms)
+    """The torch value of `param`: a C-contiguous array of its own (never a view of the Keras weight)."""
+    source = np.asarray(param.value if param.source is None else layer.weight(param.source))
+    value = np.ascontiguousarray(apply_transforms(source, param.transforms))
+    # transposes and takes made a copy already; a reshape or no transform is still a view: copy once
+    return value.copy() if np.shares_memory(value, source) else value
 
 
 def state_dict(program) -> dict[str, torch.Tensor]:
@@ -37,4 +39,4 @@ def state_dict(program) -> dict[str, torch.Tensor]:
 
 
 def _tensor(value: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(value).copy())
+    return torch.from_numpy(value)

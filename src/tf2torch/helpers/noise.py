@@ -33,3 +33,20 @@ class GaussianDropout(nn.Module):
         if self.training and 0 < self.rate < 1:
             return x * (1.0 + torch.randn_like(x) * math.sqrt(self.rate / (1.0 - self.rate)))
         return x
+
+
+class StochasticDepth(nn.Module):
+    """ConvNeXt's StochasticDepth (keras/src/applications/convnext.py): in training, each sample's
+    residual branch is dropped with probability `rate` and kept ones are scaled by 1 / (1 - rate)
+    (timm's DropPath); identity otherwise."""
+
+    def __init__(self, rate: float):
+        super().__init__()
+        self.rate = rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0:
+            return x
+        keep = 1.0 - self.rate
+        mask = torch.floor(keep + torch.rand((x.shape[0],) + (1,) * (x.dim() - 1), dtype=x.dtype, device=x.device))
+        return x / keep * mask
