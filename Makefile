@@ -7,7 +7,7 @@ STAMP := $(VENV)/.tf2torch-installed
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: demo test support fuzz clean
+.PHONY: demo test support zoo bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,21 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# every keras.applications constructor, converted and verified: a table, exit 1 on any failure
+zoo: $(STAMP)
+	$(PY) benchmarks/zoo_convert.py
+
+# the side-by-side benchmark against the ONNX route; writes docs/benchmarks.md.
+# onnx2torch with --no-deps: its torchvision dependency drags in a CUDA build of torch
+BENCH_STAMP := $(VENV)/.tf2torch-bench
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) -m pip install -q --no-deps onnx2torch
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) benchmarks/zoo.py
 
 support: $(STAMP)
 	{ printf '# Supported Keras layers and ops\n\nGenerated from the converter registry by `make support`; do not edit by hand.\n\n'; \
