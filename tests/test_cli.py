@@ -347,3 +347,37 @@ def test_script_converts_h5(files, tmp_path):
     assert done.stdout.count("\n") == 1 and "verified" in done.stdout
     assert all(line.startswith("tf2torch:") for line in done.stderr.splitlines()), done.stderr  # no TF noise
     assert (tmp_path / "out" / "model.py").exists()
+
+
+def _dynamic_cnn(tmp_path):
+    """A CNN with an unknown image size whose 15x15 kernel needs inputs of at least 15 pixels."""
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 15)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    model = randomize(keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x)))
+    path = tmp_path / "dynamic.keras"
+    model.save(path)
+    return path
+
+
+def test_verify_size_gives_dynamic_inputs_sizes_the_model_accepts(capfd, tmp_path):
+    path = _dynamic_cnn(tmp_path)
+    code, _, err = run(capfd, "convert", path, "-o", tmp_path / "small")
+    assert code == 1
+    assert_one_error_line(err, "verification could not run", "--verify-size")
+    assert not (tmp_path / "small").exists()
+    code, out, err = run(capfd, "convert", path, "-o", tmp_path / "out", "--verify-size", "21", "16")
+    assert code == 0, err
+    assert "verified" in out
+    with pytest.raises(SystemExit) as info:
+        cli.main(["convert", str(path), "-o", str(tmp_path / "bad"), "--verify-size", "0"])
+    assert info.value.code == 2 and "between 1 and 100000" in capfd.readouterr().err
+
+
+def test_fold_batchnorm_option(capfd, tmp_path):
+    code, out, err = run(capfd, "convert", _dynamic_cnn(tmp_path), "-o", tmp_path / "out", "--verify-size", "17", "20",
+                         "--fold-batchnorm")
+    assert code == 0, err
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["folded_batch_norm"] == ["batch_normalization"]
+    assert "BatchNorm" not in (tmp_path / "out" / "model.py").read_text()

@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--verify-size", type=_size, nargs="+", default=None, metavar="N",
                    help="sizes verification gives the input dims the model leaves unknown (None), one per sample "
                         "(default 11 8; a CNN with a dynamic image size needs sizes it accepts, e.g. 97 112)")
+    c.add_argument("--fold-batchnorm", action="store_true",
+                   help="inference only: fold each BatchNormalization that directly follows a convolution or Dense "
+                        "into its weights (fewer layers, faster; the module no longer trains like the Keras model)")
     c.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     c.add_argument("--unsafe", action="store_true",
                    help="allow loading layers that carry Python code (Lambda); runs that code: only for files you trust")
@@ -126,6 +129,7 @@ def _convert(args) -> int:
     try:
         conv = convert(args.src, input_layout=args.input_layout, verify=not args.no_verify,
                        class_name=args.class_name, unsafe=args.unsafe, tolerance=tolerance, dynamic_sizes=args.verify_size,
+                       fold_batch_norm=args.fold_batchnorm,
                        progress=lambda message: _status(f"tf2torch: {message} ..."))
     except VerificationError as exc:  # nothing is written: an unverified model must be asked for
         print(f"error: {args.src}: {exc} (nothing written; --no-verify writes the unverified conversion)", file=sys.stderr)

@@ -40,7 +40,9 @@ class Layer:
     name: str
     cls: type
     config: dict[str, Any]
-    weights: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (path relative to layer, value)
+    # (path relative to the layer, value): an array, or a function returning one (front-ends pass the
+    # Keras variable's .numpy, so no copy of the model's weights is held while converting)
+    weights: list[tuple[str, Any]] = field(default_factory=list)
     origin: str = "keras3"  # "keras3" or "keras2": which semantics the file was written with
 
     def weight(self, name: str) -> np.ndarray:
@@ -50,7 +52,7 @@ class Layer:
         if len(found) != 1:
             have = ", ".join(p for p, _ in self.weights) or "none"
             raise KeyError(f"layer {self.name!r}: weight {name!r} not found exactly once (has: {have})")
-        return found[0]
+        return np.asarray(found[0]() if callable(found[0]) else found[0])
 
     def has_weight(self, name: str) -> bool:
         parts = name.split("/")

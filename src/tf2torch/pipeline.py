@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from . import fold
 from . import verify as verifier
 from .emit import emit, render
 from .errors import InputError, VerificationError
@@ -95,7 +96,7 @@ def instantiate(source: str, class_name: str, state: dict) -> torch.nn.Module:
 
 def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, class_name: str | None = None,
             unsafe: bool = False, tolerance: float = verifier.DEFAULT_TOLERANCE, progress=None,
-            dynamic_sizes=None) -> Conversion:
+            dynamic_sizes=None, fold_batch_norm: bool = False) -> Conversion:
     """Convert a Keras model (live object, .keras or legacy .h5 path) to PyTorch.
 
     Raises ConversionError (listing every unsupported layer), InputError, or VerificationError
@@ -103,6 +104,8 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
     `progress`, if given, is called with a short message at each stage. `dynamic_sizes`: the
     sizes verification gives the input dims Keras leaves unknown, one per sample (default
     verify.DYNAMIC_DIMS, small: give sizes the architecture accepts, e.g. (97, 112) for a CNN).
+    `fold_batch_norm`: inference only, fold each BatchNormalization that directly follows a
+    convolution or Dense into its weights (fold.py); the report lists them.
     """
     say = progress or (lambda message: None)
     if input_layout not in INPUT_LAYOUTS:
@@ -110,6 +113,7 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
     say("loading the model")
     loaded = load(model_or_path, unsafe=unsafe)
     graph = loaded.graph
+    folded = fold.fold_batch_norm(graph) if fold_batch_norm else []
     say(f"converting {len(graph.nodes)} layer calls")
     name = class_name or _class_name(graph.name)
     if not name.isidentifier():
@@ -118,6 +122,7 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
     source = emit(program)
     state = build_state_dict(program)
     report = _report(program, source)
+    report["folded_batch_norm"] = folded
     conversion = Conversion(source, name, state, report)
     if verify:
         say("verifying against Keras")

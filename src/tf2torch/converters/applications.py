@@ -23,7 +23,7 @@ def convert_layer_scale(ctx) -> fr.Fragment:
     if len(weights) != 1:
         raise ctx.unsupported(f"LayerScale with {len(weights)} weights (expected its gamma only)")
     source = weights[0][0]  # Keras 3 names it "variable" (add_weight without a name), Keras 2 "gamma"
-    size = int(weights[0][1].shape[0])
+    size = int(ctx.weight(source).shape[0])
     shape = (size,) + (1,) * (rank - 1 - channel_dim)  # leading 1s broadcast by themselves
     transforms = (fr.Reshape(shape),) if len(shape) > 1 else ()
     ctor = fr.Helper("LayerScale")(shape[0] if len(shape) == 1 else shape)

@@ -299,7 +299,7 @@ class _Reader:
             cls = keras3_class(op)
             config, problems = normalise_config(type(op).__name__, op.get_config(), op, op.name)
             self.problems += problems
-            weights = [(_weight_path(op, w), np.asarray(w.numpy())) for w in op.weights]
+            weights = [(_weight_path(op, w), w.numpy) for w in op.weights]
             self.layers[id(op)] = Layer(op.name, cls, config, weights, "keras2")
         return self.layers[id(op)]
 

@@ -51,7 +51,7 @@ class _Reader:
 
     def layer(self, op: Operation) -> Layer:
         if id(op) not in self.layers:
-            weights = [(_relative(w.path, op.name), np.asarray(w.numpy())) for w in getattr(op, "weights", [])]
+            weights = [(_relative(w.path, op.name), w.numpy) for w in getattr(op, "weights", [])]
             self.layers[id(op)] = Layer(op.name, type(op), layer_config(op), weights, "keras3")
         return self.layers[id(op)]
 
