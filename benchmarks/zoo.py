@@ -17,7 +17,8 @@ size, include_top=True, float32):
              all alike:
              - tf2torch eager: the generated module as `tf2torch convert` writes it
              - tf2torch eager, BN folded: `--fold-batchnorm` (inference only)
-             - tf2torch compiled: the folded module under torch.compile (inductor)
+             - tf2torch compiled: the folded module under torch.compile (inductor, with
+               torch._inductor.config.freezing = True, the inference setting)
              - Keras on TensorFlow: model call under tf.function (graph mode, as predict runs it)
              - Keras on the torch backend: the same .keras file
              - onnx2torch: model.export(format="onnx") -> onnx2torch.convert, the torch.fx module
@@ -221,6 +222,9 @@ def latency_worker(kind: str, folder: str) -> None:
                 info["export"] = "ok"
             except Exception as exc:  # reported, not fatal
                 info["export"] = type(exc).__name__
+            import torch._inductor.config
+
+            torch._inductor.config.freezing = True  # inference: weights as constants, prepacked for oneDNN
             start = time.perf_counter()
             module = torch.compile(module, fullgraph=True)
             with torch.inference_mode():
@@ -287,14 +291,29 @@ def latency(name: str, rounds: int, folder: Path) -> dict:
     slow another: onnxruntime's, created in the same process, made every torch call after it 2x
     slower, measured), idle between calls; this process only asks each in turn for one timed call.
     """
-    workers, results = {}, {"graphs": {}, "batches": {}}
+    workers, results = {}, {"graphs": {}, "batches": {}, "failures": {}}
+    failures = results["failures"]
+
+    def log_of(kind: str) -> Path:
+        return folder / f"{kind.replace(' ', '_').replace(',', '')}.log"
+
+    def why(kind: str) -> str:
+        lines = log_of(kind).read_text().strip().splitlines()
+        return (lines or ["exited"])[-1][:200]
+
     for kind in CANDIDATES:
+        if kind in ("onnx2torch", "onnxruntime") and not (folder / "model.onnx").exists():
+            failures[kind] = "no ONNX file: the export failed (see the conversion table)"
+            continue
+        log = open(log_of(kind), "w")
         proc = subprocess.Popen([sys.executable, __file__, "--latency-worker", kind, str(folder)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
         line = proc.stdout.readline().strip()
         if not line.startswith("ready"):
-            print(f"  {name}: {kind} did not start", flush=True)
             proc.kill()
+            proc.wait()
+            failures[kind] = f"did not start: {why(kind)}"
+            print(f"  {name}: {kind} {failures[kind]}", flush=True)
             continue
         info = json.loads(line[len("ready"):])
         if "compile" in info:
@@ -302,20 +321,30 @@ def latency(name: str, rounds: int, folder: Path) -> dict:
             results["compile_seconds"] = info["compile_seconds"]
         workers[kind] = proc
 
-    def call(proc, batch: int) -> float:
+    def call(kind: str, batch: int) -> float | None:
+        proc = workers[kind]
         time.sleep(PAUSE)
-        proc.stdin.write(f"{batch}\n")
-        proc.stdin.flush()
-        return float(proc.stdout.readline())
+        try:
+            proc.stdin.write(f"{batch}\n")
+            proc.stdin.flush()
+            return float(proc.stdout.readline())
+        except (OSError, ValueError):  # the worker died: say why, go on without it
+            failures[kind] = why(kind)
+            print(f"  {name}: {kind} failed: {failures[kind]}", flush=True)
+            workers.pop(kind).kill()
+            return None
 
     for batch in BATCHES:
-        for proc in workers.values():  # warm-up (tracing, allocation, caches)
-            call(proc, batch), call(proc, batch)
+        for kind in list(workers):  # warm-up (tracing, allocation, caches)
+            if call(kind, batch) is not None:
+                call(kind, batch)
         times: dict = {k: [] for k in workers}
         for _ in range(rounds):
-            for kind, proc in workers.items():
-                times[kind].append(call(proc, batch))
-        results["batches"][batch] = {k: statistics.median(v) for k, v in times.items()}
+            for kind in list(workers):
+                value = call(kind, batch)
+                if value is not None:
+                    times[kind].append(value)
+        results["batches"][batch] = {k: statistics.median(v) for k, v in times.items() if k in workers and v}
         print(f"  {name} batch {batch}: " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in results["batches"][batch].items()),
               flush=True)
     for proc in workers.values():
@@ -336,7 +365,7 @@ def report(rows: dict, rounds: int, machine: str) -> str:
     lines += ["## Latency (ms per forward pass)", "",
               "eager: the generated module as `tf2torch convert` writes it; folded: `--fold-batchnorm` (inference only: "
               "each BatchNormalization after a convolution folded into its weights, as the ONNX route's optimiser does); "
-              "compiled: the folded module under `torch.compile` (inductor).", "",
+              "compiled: the folded module under `torch.compile(fullgraph=True)` (inductor, `freezing=True`).", "",
               "| model | batch | eager | folded | compiled | Keras on TF | Keras on torch | onnx2torch | onnxruntime |"
               " eager / onnx2torch | folded / onnx2torch | eager / Keras on TF | folded / Keras on TF | compiled / onnxruntime |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -350,6 +379,10 @@ def report(rows: dict, rounds: int, machine: str) -> str:
                          f"{ms('onnxruntime')} | {ratio(eager, t.get('onnx2torch'))} | {ratio(folded, t.get('onnx2torch'))} | "
                          f"{ratio(eager, t.get('Keras on TensorFlow'))} | {ratio(folded, t.get('Keras on TensorFlow'))} | "
                          f"{ratio(compiled, t.get('onnxruntime'))} |")
+    failed = [(name, kind, why) for name, row in rows.items() for kind, why in row["latency"].get("failures", {}).items()]
+    if failed:
+        lines += ["", "Candidates that could not run (n/a above):", ""]
+        lines += [f"- {name}, {kind}: `{why}`" for name, kind, why in failed]
     lines += ["", "## Conversion (fresh process each)", "",
               "| model | weights (MB) | tf2torch s (verification incl.) | ONNX route s | time ratio | "
               "tf2torch overhead / weights | ONNX route overhead / weights | permutes: tf2torch / onnx2torch | "
@@ -361,7 +394,7 @@ def report(rows: dict, rounds: int, machine: str) -> str:
 
         def overhead(r):
             if "peak" not in r:
-                return f"failed: {r.get('error', '?')}"
+                return f"failed: `{r.get('error', '?')[:120]}`"
             return f"{(r['peak'] - r['baseline']) / r['weights']:.2f}x ({(r['peak'] - r['baseline']) / 1e6:.0f} MB)"
 
         lines.append(f"| {name} | {mb:.0f} | {ours.get('seconds', float('nan')):.1f} | {theirs.get('seconds', float('nan')):.1f} | "
@@ -400,9 +433,9 @@ def main(argv=None) -> int:
             rows[name] = {"ours": run_worker(["--conversion-worker", name, "ours", str(folder)]),
                           "onnx": run_worker(["--conversion-worker", name, "onnx", str(folder)])}
             print(f"  {json.dumps(rows[name])}", flush=True)
-            if "error" in rows[name]["ours"] or "error" in rows[name]["onnx"]:
+            if "error" in rows[name]["ours"]:
                 rows[name]["latency"] = {}
-                continue
+                continue  # (where the ONNX route failed, its two candidates fail to start: n/a)
             print(f"{name}: latency", flush=True)
             rows[name]["latency"] = latency(name, args.rounds, folder)
     text = report(rows, args.rounds, machine)

@@ -143,7 +143,7 @@ def write_docs(rows: list[dict], summary: str) -> None:
     order = {c.name: i for i, c in enumerate(zoo_models.all_cases())}
     lines = ["# The keras.applications zoo", "",
              "Written by `python benchmarks/zoo_convert.py --write-docs` (`make zoo` prints the same table); "
-             "do not edit by hand.", "", zoo_models.__doc__.split("\n\n", 1)[1].strip(), "",
+             "do not edit by hand.", "", "```", zoo_models.__doc__[zoo_models.__doc__.index("Each constructor"):].strip(), "```", "",
              "Random weights (see `zoo_models.randomize`/`calibrate`), tolerance 1e-4 relative to the largest output.",
              "Seconds: `tf2torch.convert` including verification, one thread.", "",
              f"**{summary}**", "",
