@@ -130,9 +130,11 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
         if boundary != wanted:
             prog.statements.append((arg, convert_layout(fr.Ref(arg), boundary, wanted)))
             layout_of[t] = wanted
-        elif wanted.is_channels_first and info.rank in (4, 5):
+        elif wanted.is_channels_first and info.rank in (4, 5) and (info.shape[-1] or 0) > 1:
             # same values, channels-last memory: oneDNN/cuDNN convolutions run 1.5-4x faster on it
-            # (measured on the zoo at batch 8, CPU); every conv after it keeps that memory format
+            # (measured on the zoo at batch 8, CPU); every conv after it keeps that memory format.
+            # Not for one channel: such a tensor is both contiguous and channels-last, and torch
+            # 2.13's CPU convolution then wrote garbage for a (1, 5) kernel, stride (1, 2), on 5x5
             memory = "channels_last" if info.rank == 4 else "channels_last_3d"
             prog.statements.append((arg, fr.Ref(arg).method("contiguous", memory_format=fr.torch.attr(memory))))
 

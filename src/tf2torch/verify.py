@@ -89,7 +89,10 @@ def verify(
     for sample in range(n_samples):
         arrays = make_inputs(inputs, seed + sample, sample, dynamic_dims)
         expected = [np.asarray(e) for e in reference(arrays)]
-        torch_in = [torch.from_numpy(np.ascontiguousarray(np.transpose(a, s.permutation))) for a, s in zip(arrays, inputs)]
+        # a fresh copy has canonical strides: np.ascontiguousarray keeps a transposed view when a dim
+        # has size 1 (numpy calls it contiguous), and torch 2.13's CPU convolution computed garbage
+        # on such a one-channel view (strides (25, 1, 5, 1) for shape (2, 1, 5, 5))
+        torch_in = [torch.from_numpy(np.transpose(a, s.permutation).copy()) for a, s in zip(arrays, inputs)]
         with torch.inference_mode():
             got = module(*torch_in)
         got = [got] if isinstance(got, torch.Tensor) else list(got)
