@@ -98,19 +98,12 @@ def import_onnx2torch():
     return onnx2torch
 
 
-def rss_bytes() -> int:
+def memory_bytes(key: str) -> int:
+    """A /proc/self/status figure (Linux): VmRSS, the resident set now; VmHWM, its peak since the
+    process started or since clear_refs was reset."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def peak_rss_bytes() -> int:
-    """VmHWM: the peak RSS since the process started or since clear_refs was reset (Linux)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1]) * 1024
     return 0
 
@@ -150,12 +143,12 @@ def conversion_worker(name: str, route: str, folder: str) -> dict:
     if route == "onnx":
         import onnx  # noqa: F401
         import_onnx2torch()
-    imported = rss_bytes()  # frameworks imported, nothing built
+    imported = memory_bytes("VmRSS")  # frameworks imported, nothing built
     model = build(name)
     weights = int(sum(np.asarray(w.numpy()).nbytes for w in model.weights))
     side = int(model.inputs[0].shape[1])
     model(np.zeros((1, side, side, 3), np.float32))  # a model one has used (the ONNX export needs a called model)
-    baseline = rss_bytes()  # the frameworks' baseline: imported, the Keras model built and run once
+    baseline = memory_bytes("VmRSS")  # the frameworks' baseline: imported, the Keras model built and run once
     # peak from here: reset the high-water mark (Linux >= 4.0: write 5 to clear_refs)
     try:
         Path("/proc/self/clear_refs").write_text("5")
@@ -170,7 +163,7 @@ def conversion_worker(name: str, route: str, folder: str) -> dict:
         _, module = onnx_route(model, Path(folder))
         detail = {"permutes": count_fx_transposes(module)}
     seconds = time.perf_counter() - start
-    peak = peak_rss_bytes()
+    peak = memory_bytes("VmHWM")
     if route == "ours":  # outside the measures: what the latency process loads
         conversion.save(Path(folder) / "tf2torch", force=True)
         folded = tf2torch.convert(model, fold_batch_norm=True)
@@ -198,12 +191,11 @@ CANDIDATES = ("tf2torch eager", "tf2torch eager, BN folded", "tf2torch compiled"
 def latency_worker(kind: str, folder: str) -> None:
     """One candidate in its own process: load it from the files in `folder`, say "ready {json}",
     then for each batch size read on stdin run one forward pass and print its seconds."""
+    setup_frameworks("torch" if kind == "Keras on torch" else "tensorflow")  # before numpy: thread settings
     import numpy as np
-
-    folder = Path(folder)
-    setup_frameworks("torch" if kind == "Keras on torch" else "tensorflow")
     import torch
 
+    folder = Path(folder)
     info: dict = {}
     side = json.loads((folder / "tf2torch" / "report.json").read_text())["inputs"][0]["keras_shape"][1]
     nhwc = False
@@ -266,7 +258,7 @@ def latency_worker(kind: str, folder: str) -> None:
 
                     inputs[batch] = tf.constant(x)
                 else:
-                    inputs[batch] = torch.from_numpy(x if nhwc else np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+                    inputs[batch] = torch.from_numpy(x if nhwc else x.transpose(0, 3, 1, 2).copy())
             start = time.perf_counter()
             run(inputs[batch])
             print(time.perf_counter() - start, flush=True)
@@ -419,8 +411,7 @@ def main(argv=None) -> int:
     parser.add_argument("models", nargs="*", default=list(MODELS))
     parser.add_argument("--rounds", type=int, default=15, help="alternating timed rounds per batch size (default 15)")
     parser.add_argument("--no-docs", action="store_true", help=f"do not write {DOCS.relative_to(HERE.parent)}")
-    args = parser.parse_args(argv)
-    setup_frameworks()
+    args = parser.parse_args(argv)  # this process only orchestrates: the workers import the frameworks
     import platform
 
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"

@@ -41,7 +41,7 @@ def fold_batch_norm(graph: Graph) -> list[str]:
             continue
         source = graph.tensors[node.inputs[0]]
         producer = by_index.get(source.producer) if source.producer is not None else None
-        if producer is None or producer.index in removed or not _foldable(graph, producer, node, layer_uses, consumers, outputs):
+        if producer is None or not _foldable(graph, producer, node, layer_uses, consumers, outputs):
             continue
         producer.layer = _folded_layer(producer.layer, layer)
         producer.outputs = list(node.outputs)

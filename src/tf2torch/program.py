@@ -140,13 +140,13 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
 
     chain = "x"
     local_names.reserve(chain)
+    arg_names = {b.arg for b in prog.inputs}
     # names of side chains, reused once their tensor is dead: a tensor held by a name nobody
     # rebinds lives until forward returns (MobileNetV2 at batch 8 kept every branch's activations,
     # and ran 1.6x slower for it)
-    side_chains = [v for v in ("y", "z") if v not in {b.arg for b in prog.inputs}]
+    side_chains = [v for v in ("y", "z") if v not in arg_names]
     for v in side_chains:
         local_names.reserve(v)
-    arg_names = {b.arg for b in prog.inputs}
 
     def free(var: str, at: int) -> bool:
         return all(last_use.get(t, -1) <= at for t in bound.get(var, ()))

@@ -21,11 +21,14 @@ def apply_transforms(value: np.ndarray, transforms) -> np.ndarray:
 
 
 def resolve(param: Param, layer) -> np.ndarray:
-    """The torch value of `param`: a C-contiguous array of its own (never a view of the Keras weight)."""
+    """The torch value of `param`: an array of its own with canonical C strides.
+
+    Never a view of the Keras weight, and never np.ascontiguousarray's result, which keeps a
+    transposed view when a dim has size 1 (see verify.py: torch's CPU convolution mishandles such
+    strides).
+    """
     source = np.asarray(param.value if param.source is None else layer.weight(param.source))
-    value = np.ascontiguousarray(apply_transforms(source, param.transforms))
-    # transposes and takes made a copy already; a reshape or no transform is still a view: copy once
-    return value.copy() if np.shares_memory(value, source) else value
+    return np.array(apply_transforms(source, param.transforms), order="C")
 
 
 def state_dict(program) -> dict[str, torch.Tensor]:
