@@ -95,3 +95,17 @@ def test_a_reference_that_cannot_run_is_a_verification_error(monkeypatch):
     with pytest.raises(VerificationError, match="could not run: RuntimeError: no luck$") as info:
         tf2torch.convert(model)
     assert info.value.conversion is not None
+
+
+def test_padded_inputs_cover_post_pre_both_and_hole():
+    from tf2torch.verify import Spec, make_inputs
+
+    ids, = make_inputs([Spec("ids", (None, 9), "int32", (0, 1), (0, 5), padding=0)], seed=3)
+    assert ids.shape == (4, 9)
+    pad = ids == 0
+    assert pad[0].tolist() == [False] * 6 + [True] * 3  # post
+    assert pad[1].tolist() == [True] * 3 + [False] * 6  # pre
+    assert pad[2, 0] and pad[2, -1] and not pad[2, 4]  # both ends
+    assert pad[3].tolist() == [False] * 4 + [True] + [False] * 4  # a hole
+    seq, = make_inputs([Spec("x", (None, 7, 3), "float32", (0, 1, 2), padding=-1.0)], seed=0)
+    assert (seq[0, -2:] == -1).all() and (seq[0, :-2] != -1).all()  # whole time steps padded

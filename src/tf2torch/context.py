@@ -8,7 +8,7 @@ import numpy as np
 
 from . import fragment as fr
 from .errors import UnsupportedError
-from .ir import Graph, Node, TensorInfo
+from .ir import Graph, Node, TensorInfo, TensorRef
 from .layout import Layout, compose_to, inverse
 from .registry import FOLLOW, SPATIAL, lookup
 
@@ -78,6 +78,7 @@ class NodeContext:
         self.config: dict[str, Any] = node.layer.config
         self.in_layouts = in_layouts
         self._planner = planner
+        self.mask_handled = False  # set by mask()/input_mask()/ignore_mask(); program.py checks it
 
     # --- identity ---------------------------------------------------------------------------
     @property
@@ -138,6 +139,40 @@ class NodeContext:
             info.value_range = (low, high)
         else:
             info.value_range = (max(info.value_range[0], low), min(info.value_range[1], high))
+
+    def hint_padding(self, i: int, value: float) -> None:
+        """Tell verification that input i's sequences are padded with `value` (a Keras mask reads it),
+        so that it feeds pre- and post-padded rows. Only graph inputs use it."""
+        self.inputs[i].padding = value
+
+    # --- Keras masks ------------------------------------------------------------------------
+    def input_mask(self, i: int = 0) -> fr.Expr | None:
+        """The Keras mask carried by input i (`_keras_mask`, see ir.Node.masks), bool in Keras layout
+        (batch, time, ...), or None. Reading it tells tf2torch that this converter honours masks."""
+        self.mask_handled = True
+        mask = self.node.masks.get(self.node.inputs[i]) if i < len(self.node.inputs) else None
+        return None if mask is None else fr.GraphTensor(mask)
+
+    def mask(self, argument: str = "mask", i: int = 0) -> fr.Expr | None:
+        """The mask Keras' `call` receives as `argument`: the one passed explicitly if any, else the
+        Keras mask of input i (what Layer.__call__ fills in, keras/src/layers/layer.py step 6)."""
+        self.mask_handled = True
+        given = self.node.kwargs.get(argument)
+        if isinstance(given, TensorRef):
+            return fr.GraphTensor(given.id)
+        if given is not None:
+            raise self.unsupported(f"a {argument}= that is not one tensor of the graph is not supported")
+        return self.input_mask(i)
+
+    def ignore_mask(self) -> None:
+        """Declare that Keras itself does not let the mask change this layer's values here
+        (e.g. BatchNormalization at inference); say why in a comment at the call."""
+        self.mask_handled = True
+
+    def has_mask(self) -> bool:
+        """Whether Keras may hand this node a mask (explicit *mask argument or masked input)."""
+        explicit = any(isinstance(v, TensorRef) for k, v in self.node.kwargs.items() if k == "mask" or k.endswith("_mask"))
+        return explicit or bool(self.node.masks)
 
     # --- weights ----------------------------------------------------------------------------
     def weight(self, name: str) -> np.ndarray:

@@ -54,6 +54,12 @@ class Input(Expr):
 
 
 @dataclass(frozen=True, eq=False)
+class GraphTensor(Expr):
+    """Any tensor of the graph by id, in the Keras layout (used for Keras masks, see ir.Node.masks)."""
+    id: int
+
+
+@dataclass(frozen=True, eq=False)
 class SelfAttr(Expr):
     """self.<attribute> for a module or buffer declared in the same fragment (by key)."""
     key: str = ""
@@ -129,7 +135,7 @@ ELLIPSIS = Const(Ellipsis)
 
 
 def map_expr(e, leaf):
-    """Rebuild an expression tree, replacing each leaf (Ref, Input, SelfAttr, Local, Const, Helper)
+    """Rebuild an expression tree, replacing each leaf (Ref, Input, GraphTensor, SelfAttr, Local, Const, Helper)
     by `leaf(node)`; composite nodes are rebuilt around their mapped children."""
     def m(v):
         return map_expr(v, leaf) if isinstance(v, Expr) else v

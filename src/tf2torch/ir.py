@@ -20,6 +20,7 @@ class TensorInfo:
     producer: int | None = None  # node index, None for graph inputs
     name: str = ""  # Keras name for graph inputs/outputs
     value_range: tuple[float, float] | None = None  # hint for verification inputs (ids...)
+    padding: float | None = None  # hint: the value that pads sequences (a Keras mask reads it)
 
     @property
     def rank(self) -> int:
@@ -67,6 +68,10 @@ class Node:
     outputs: list[int]
     args: tuple = ()  # call args with TensorRef placeholders (constants kept as values)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    # Keras masks the layer may read without them being call arguments (`_keras_mask` of its input
+    # tensors, read by MultiHeadAttention, Multiply, ... or auto-filled as `mask=` at run time):
+    # input tensor id -> id of its mask tensor (bool, the input's shape without the feature axis)
+    masks: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass

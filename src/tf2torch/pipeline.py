@@ -157,7 +157,7 @@ def _class_name(model_name: str) -> str:
 
 
 def _specs(entries) -> list[verifier.Spec]:
-    return [verifier.Spec(e["name"], tuple(e["keras_shape"]), e["dtype"], tuple(e["permutation"]), e.get("value_range")) for e in entries]
+    return [verifier.Spec(e["name"], tuple(e["keras_shape"]), e["dtype"], tuple(e["permutation"]), e.get("value_range"), e.get("padding")) for e in entries]
 
 
 def _report(program, source: str) -> dict:
@@ -166,6 +166,8 @@ def _report(program, source: str) -> dict:
                  "dtype": b.dtype, "permutation": list(b.layout.perm)}
         if b.value_range is not None:
             entry["value_range"] = list(b.value_range)
+        if b.padding is not None:
+            entry["padding"] = b.padding
         return entry
 
     ctor = {sm.attr: render(sm.ctor) for sm in program.submodules}

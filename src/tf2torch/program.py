@@ -12,7 +12,7 @@ import torch.nn
 from . import fragment as fr
 from .context import LayoutPlanner, NodeContext, convert_layout
 from .errors import ConversionError, Unsupported, UnsupportedError
-from .ir import Graph, Layer
+from .ir import Graph, Layer, TensorRef
 from .layout import Layout
 from .names import RESERVED, Namespace
 from .registry import lookup
@@ -41,6 +41,7 @@ class BoundaryTensor:
     dtype: str
     layout: Layout
     value_range: tuple | None = None
+    padding: float | None = None
 
 
 @dataclass
@@ -64,8 +65,9 @@ _MODULE_ATTRS = frozenset(n for n in dir(torch.nn.Module) if not n.startswith("_
 class _Substitute:
     """Replace a fragment's Input/SelfAttr/Local placeholders by concrete references."""
 
-    def __init__(self, inputs: list[fr.Expr], attrs: dict[str, str], locals_: dict[str, str]):
+    def __init__(self, inputs: list[fr.Expr], attrs: dict[str, str], locals_: dict[str, str], tensors=None):
         self.inputs, self.attrs, self.locals = inputs, attrs, locals_
+        self.tensors = tensors  # GraphTensor id -> expression in Keras layout
 
     def __call__(self, e):
         return fr.map_expr(e, self._leaf)
@@ -73,6 +75,8 @@ class _Substitute:
     def _leaf(self, e):
         if isinstance(e, fr.Input):
             return self.inputs[e.index]
+        if isinstance(e, fr.GraphTensor):
+            return self.tensors(e.id)
         if isinstance(e, fr.SelfAttr):
             return fr.Ref(f"self.{self.attrs[e.key]}")
         if isinstance(e, fr.Local):
@@ -108,7 +112,7 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
     end = len(graph.nodes)
     last_use: dict[int, int] = {}
     for node in graph.nodes:
-        for t in node.inputs:
+        for t in list(node.inputs) + list(node.masks.values()):
             last_use[t] = node.index
     for t in graph.outputs:
         last_use[t] = end
@@ -161,7 +165,7 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
                                         "see docs/support.md for supported layers; open an issue with the layer config"))
             _placeholder(graph, node, expr_of, layout_of)
             continue
-        if any(t not in expr_of for t in node.inputs):
+        if any(t not in expr_of for t in list(node.inputs) + list(node.masks.values())):
             _placeholder(graph, node, expr_of, layout_of)
             continue
         ctx = NodeContext(graph, node, [layout_of[t] for t in node.inputs], planner, training)
@@ -176,6 +180,12 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
             problems.append(Unsupported("layer", layer.name, f"{layer.cls.__name__}: the converter cannot read this "
                                         f"configuration ({type(exc).__name__}: {detail})",
                                         "a tf2torch bug: please report it with the layer config"))
+            _placeholder(graph, node, expr_of, layout_of)
+            continue
+        if ctx.has_mask() and not ctx.mask_handled:  # never drop a mask Keras would apply
+            problems.append(Unsupported("layer", layer.name, f"{layer.cls.__name__}: Keras applies a mask "
+                                        "(Embedding(mask_zero=True) or Masking upstream) that this converter ignores",
+                                        "remove the mask, or open an issue with the model"))
             _placeholder(graph, node, expr_of, layout_of)
             continue
         if len(frag.outputs) != len(node.outputs) or len(frag.out_layouts) != len(node.outputs):
@@ -201,7 +211,10 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
         for target, _ in frag.steps:
             for loc in _locals_in(target):
                 local_map.setdefault(loc.key, local_names.name(loc.key, fallback="tmp"))
-        sub = _Substitute([expr_of[t] for t in node.inputs], attr_names, local_map)
+        def keras_tensor(t):
+            return convert_layout(expr_of[t], layout_of[t], Layout.keras(graph.tensors[t].rank))
+
+        sub = _Substitute([expr_of[t] for t in node.inputs], attr_names, local_map, keras_tensor)
         for target, expr in frag.steps:
             prog.statements.append((_bind_target(target, local_map), sub(expr)))
 
@@ -220,7 +233,9 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
             # the main chain reads like hand-written code: `x = self.layer(x)`; branches and side
             # outputs keep their layer's name
             spare = [v for v in side_chains if free(v, node.index)] if i == 0 else []
-            if i == 0 and first_input_var == chain and free(chain, node.index):
+            if graph.tensors[t].dtype == "bool" and _is_mask(graph, t):
+                var = local_names.name("mask")  # a Keras mask keeps its own name
+            elif i == 0 and first_input_var == chain and free(chain, node.index):
                 var = chain
                 bound[var] = set()
             elif i == 0 and free(chain, node.index) and (single or chain not in arg_names):
@@ -249,6 +264,7 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
         prog.warnings.append(f"{shown}: {message}")
     for boundary, t in zip(prog.inputs, graph.inputs):  # hints set by converters (ids...)
         boundary.value_range = graph.tensors[t].value_range
+        boundary.padding = graph.tensors[t].padding
 
     # ---- outputs --------------------------------------------------------------------------
     for t in graph.outputs:
@@ -258,7 +274,52 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
         target = layout if keep else Layout.keras(info.rank)
         prog.returns.append(convert_layout(expr_of[t], layout, target))
         prog.outputs.append(BoundaryTensor(info.name, "", info.shape, info.dtype, target))
+    prog.statements = _live_statements(prog.statements, prog.returns)
     return prog
+
+
+def _is_mask(graph: Graph, t: int) -> bool:
+    """Whether tensor t is (only) used as a Keras mask of other nodes."""
+    users = [n for n in graph.nodes if t in n.masks.values() or t in n.inputs]
+    return bool(users) and all(t in n.masks.values() and t not in _data_inputs(n) for n in users)
+
+
+def _data_inputs(node) -> set[int]:
+    masks = {v.id for k, v in node.kwargs.items() if (k == "mask" or k.endswith("_mask")) and isinstance(v, TensorRef)}
+    return set(node.inputs) - masks
+
+
+def _names(expr) -> set[str]:
+    found: set[str] = set()
+
+    def leaf(e):
+        if isinstance(e, fr.Ref):
+            found.add(e.path.split(".", 1)[0])
+        return e
+
+    fr.map_expr(expr, leaf)
+    return found
+
+
+def _targets(target) -> set[str]:
+    if isinstance(target, str):
+        return {target} - {"_"}
+    return set().union(*(_targets(t) for t in target)) if target else set()
+
+
+def _live_statements(statements: list, returns: list) -> list:
+    """Drop statements whose result nobody reads (generated expressions have no side effects):
+    a mask computed for a layer that does not let it change its values (BatchNormalization at
+    inference), a state output nobody uses."""
+    live = set().union(*(_names(r) for r in returns)) if returns else set()
+    kept = []
+    for target, expr in reversed(statements):
+        assigned = _targets(target)
+        if not assigned & live:
+            continue
+        live = (live - assigned) | _names(expr)
+        kept.append((target, expr))
+    return kept[::-1]
 
 
 def _placeholder(graph: Graph, node, expr_of, layout_of) -> None:

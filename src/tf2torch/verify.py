@@ -23,6 +23,7 @@ class Spec:
     dtype: str
     permutation: tuple
     value_range: tuple | None = None
+    padding: float | None = None  # sequences are padded with this value along axis 1 (Keras masks)
 
 
 def example_shape(keras_shape: tuple, batch: int = BATCH, sample: int = 0, dynamic_dims=DYNAMIC_DIMS) -> tuple:
@@ -33,12 +34,16 @@ def example_shape(keras_shape: tuple, batch: int = BATCH, sample: int = 0, dynam
 def make_inputs(specs: Sequence[Spec], seed: int, sample: int = 0, dynamic_dims=DYNAMIC_DIMS) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     out = []
+    # padded sequences: one row per padding pattern (see pad_rows)
+    batch = len(PADDING_PATTERNS) if any(s.padding is not None for s in specs) else BATCH
     for s in specs:
-        shape = example_shape(s.keras_shape, sample=sample, dynamic_dims=dynamic_dims)
+        shape = example_shape(s.keras_shape, batch=batch, sample=sample, dynamic_dims=dynamic_dims)
         dtype = np.dtype(s.dtype)
         if np.issubdtype(dtype, np.integer):
             lo, hi = s.value_range or (0, 10)
-            out.append(rng.integers(int(lo), int(hi), size=shape).astype(dtype))
+            if s.padding is not None and int(lo) == s.padding and int(hi) - int(lo) > 1:
+                lo += 1  # the padding value appears only where pad_rows puts it
+            out.append(pad_rows(rng.integers(int(lo), int(hi), size=shape).astype(dtype), s.padding))
         elif dtype == np.bool_:
             out.append(rng.random(shape) < 0.5)
         else:
@@ -46,8 +51,29 @@ def make_inputs(specs: Sequence[Spec], seed: int, sample: int = 0, dynamic_dims=
                 lo, hi = s.value_range
                 out.append(rng.uniform(lo, hi, size=shape).astype(dtype))
             else:
-                out.append(rng.standard_normal(shape).astype(dtype))
+                out.append(pad_rows(rng.standard_normal(shape).astype(dtype), s.padding))
     return out
+
+
+# rows of a padded batch: post-padded (the usual torch packing case), pre-padded (Keras'
+# pad_sequences default), padded at both ends, and with a padded step inside the sequence
+PADDING_PATTERNS = ("post", "pre", "both", "hole")
+
+
+def pad_rows(array: np.ndarray, value) -> np.ndarray:
+    """Write `value` over whole time steps (axis 1), one PADDING_PATTERNS pattern per row."""
+    if value is None or array.ndim < 2 or array.shape[1] < 3:
+        return array
+    steps = array.shape[1]
+    k = max(1, steps // 3)
+    for row, pattern in zip(array, PADDING_PATTERNS * array.shape[0]):
+        if pattern in ("post", "both"):
+            row[steps - k:] = value
+        if pattern in ("pre", "both"):
+            row[:k if pattern == "pre" else max(1, k // 2)] = value
+        if pattern == "hole":
+            row[steps // 2] = value
+    return array
 
 
 def compare(reference: np.ndarray, candidate: np.ndarray) -> dict:

@@ -63,13 +63,20 @@ def test_mask_zero_without_mask_readers_is_plain_lookup():
     assert conv.report["inputs"][0]["value_range"][0] == 0
 
 
-@pytest.mark.parametrize("consumer", [
-    pytest.param(lambda: L.LSTM(3), id="lstm"),
-    pytest.param(lambda: L.GlobalAveragePooling1D(), id="global-average-pooling"),
-])
-def test_mask_zero_read_by_a_layer_is_refused(consumer):
+def test_a_mask_a_converter_ignores_is_refused(monkeypatch):
+    """A converter that does not read a mask Keras gives its layer is refused, naming the layer."""
+    from tf2torch import fragment as fr
+    from tf2torch import registry
+    from tf2torch.layout import Layout
+
+    def mask_blind(ctx):  # a converter that forgot the mask
+        return fr.Fragment([ctx.input_keras(0).method("mean", 1)], [Layout.keras(2)])
+
     model = keras.Sequential([keras.Input((9,), dtype="int32"), L.Embedding(7, 5, mask_zero=True, name="embedding"),
-                              consumer()])
-    with pytest.raises(ConversionError, match="mask_zero masks are not supported yet") as info:
+                              L.GlobalAveragePooling1D(name="pool")])
+    entry = registry.lookup(L.GlobalAveragePooling1D)
+    monkeypatch.setitem(registry._REGISTRY, L.GlobalAveragePooling1D,
+                        registry.Entry(entry.cls, mask_blind, entry.layout, entry.family, entry.note))
+    with pytest.raises(ConversionError, match="applies a mask .* that this converter ignores") as info:
         tf2torch.convert(model, verify=False)
-    assert any(p.where == "embedding" for p in info.value.problems)
+    assert [p.where for p in info.value.problems] == ["pool"]

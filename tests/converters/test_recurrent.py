@@ -146,10 +146,3 @@ def test_keras2_h5_file(tmp_path):
     conv = tf2torch.convert(tmp_path / "model.h5", tolerance=TOLERANCE)
     assert conv.report["verification"]["passed"]
     assert "self.embedding(x.long())" in forward_source(conv)  # tf.keras Input defaults to float ids
-
-
-def test_masked_input_is_refused():
-    model = keras.Sequential([keras.Input((7,), dtype="int32"), L.Embedding(10, 4, mask_zero=True), L.GRU(3)])
-    with pytest.raises(ConversionError, match="masks are not supported yet") as info:
-        tf2torch.convert(model, verify=False)
-    assert any(p.where == model.layers[-1].name for p in info.value.problems)

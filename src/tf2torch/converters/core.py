@@ -1,4 +1,4 @@
-"""Core layers: Dense (Linear, or a 1x1 conv on channels-first feature maps)."""
+"""Core layers: Dense (Linear, or a 1x1 conv on channels-first feature maps), Masking."""
 from __future__ import annotations
 
 import keras
@@ -6,7 +6,7 @@ import keras
 from .. import fragment as fr
 from ..fragment import Reshape, Take, Transpose, nn
 from ..layout import Layout
-from ..registry import register
+from ..registry import KERAS, register
 from .activations import activation, last_axis_dim
 
 
@@ -36,3 +36,17 @@ def convert_dense(ctx) -> fr.Fragment:
         params["bias"] = fr.from_keras("bias")
     y = activation(ctx, fr.SelfAttr()(x), ctx.get("activation"), last_axis_dim(out_layout))
     return fr.Fragment([y], [out_layout], modules={"": fr.TorchModule(ctor, params)})
+
+
+@register(keras.layers.Masking, layout=KERAS, note="zeroes masked steps; the mask itself is its own node, read by the consumers")
+def convert_masking(ctx) -> fr.Fragment:
+    """keras/src/layers/core/masking.py: `inputs * any(inputs != mask_value, axis=-1, keepdims=True)`.
+
+    The mask Keras attaches (`any(...)` without keepdims) is recorded by the front-end as its own
+    nodes and reaches the layers that read it; here only the values are computed."""
+    value = float(ctx.get("mask_value", 0.0))
+    ctx.hint_padding(0, value)  # verification feeds padded sequences
+    x = ctx.input_keras(0)
+    kept = fr.BinOp("!=", x, fr.Const(value)).method("any", -1, keepdim=True)
+    return fr.Fragment([x * kept], [Layout.keras(ctx.in_rank(0))],
+                       description="x * (x != mask_value).any(-1): masked steps zeroed")

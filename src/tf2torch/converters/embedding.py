@@ -4,35 +4,30 @@ Semantics from keras/src/layers/core/embedding.py (Keras 3.15.1):
 - `embeddings` is (input_dim, output_dim), the same layout as nn.Embedding.weight (no transpose);
 - `call` casts ids that are not int32/int64 to int32 (truncation toward zero, like `.long()`);
 - `compute_mask` is `ops.not_equal(ids, 0)` when mask_zero=True: the front-end records that mask as
-  its own NotEqual node, passed to its consumers (RNNs, GlobalAveragePooling1D, ...) as `mask=`.
+  its own NotEqual node, which reaches the layers Keras gives it to (RNNs, attention,
+  GlobalAveragePooling1D, ...), so the generated code has `mask = x != 0` and passes it on.
   mask_zero is never `padding_idx`: padding_idx zeroes row 0, Keras keeps and trains it.
 """
 from __future__ import annotations
 
 import keras
-from keras.src.ops.numpy import NotEqual
 
 from .. import fragment as fr
 from ..fragment import nn
-from ..ir import TensorRef
 from ..layout import Layout
 from ..registry import register
 
 _TORCH_INDEX_DTYPES = ("int32", "int64")  # nn.Embedding takes IntTensor or LongTensor ids
 
 
-@register(keras.layers.Embedding, note="table copied as is; mask_zero only while no layer reads the mask")
+@register(keras.layers.Embedding, note="table copied as is; mask_zero gives an explicit `ids != 0` mask")
 def convert_embedding(ctx) -> fr.Fragment:
     if not ctx.has_weight("embeddings") or ctx.has_weight("lora_embeddings_a"):
         raise ctx.unsupported("quantized or LoRA embeddings are not supported",
                               "merge LoRA / dequantize the table into a plain Embedding before converting")
     input_dim, output_dim = (int(d) for d in ctx.weight("embeddings").shape)
     if ctx.get("mask_zero", False):
-        readers = mask_readers(ctx)
-        if readers:
-            raise ctx.unsupported(
-                f"mask_zero masks are not supported yet (the mask is read by {', '.join(readers)})",
-                "masks arrive with issue 5; until then use mask_zero=False if the sequences are not padded")
+        ctx.hint_padding(0, 0)  # verification feeds pre- and post-padded id sequences
     ctx.hint_value_range(0, 0, input_dim)  # verification feeds valid ids only
     ids, layout = ctx.input_unflattened(0)
     if ctx.inputs[0].dtype not in _TORCH_INDEX_DTYPES:  # Keras casts to int32: truncation toward zero
@@ -43,12 +38,3 @@ def convert_embedding(ctx) -> fr.Fragment:
     out_layout = Layout(layout.perm + (layout.rank,))
     return fr.Fragment([fr.SelfAttr()(ids)], [out_layout], modules={"": fr.TorchModule(ctor, params)})
 
-
-def mask_readers(ctx) -> list[str]:
-    """Names of the layers that read this Embedding's mask (`not_equal(ids, 0)`, see module doc)."""
-    ids = ctx.node.inputs[0]
-    readers: list[str] = []
-    for node in ctx.graph.nodes:
-        if issubclass(node.layer.cls, NotEqual) and node.args[:2] == (TensorRef(ids), 0):
-            readers += [c.layer.name for c in ctx.graph.consumers(node.outputs[0])]
-    return sorted(set(readers))

@@ -50,6 +50,11 @@ def _affine(size: int, transforms: tuple, scale: bool, center: bool, frag_warnin
 @register(keras.layers.BatchNormalization,
           note="inference (moving statistics); nn.BatchNorm1d/2d/3d with Keras eps and momentum written out")
 def convert_batch_norm(ctx) -> fr.Fragment:
+    if ctx.has_mask():
+        if ctx.training:
+            raise ctx.unsupported("a Keras mask changes the batch moments in training (masked steps left out)",
+                                  "remove the mask before BatchNormalization, or normalise by hand")
+        ctx.ignore_mask()  # keras/src/layers/normalization/batch_normalization.py: only _moments reads it
     axes = _axes(ctx, ctx.get("axis", -1))
     if len(axes) != 1:
         raise ctx.unsupported(f"BatchNormalization over several axes {axes} is not supported",

@@ -386,6 +386,11 @@ def convert_cast(ctx) -> fr.Fragment:
     return fr.Fragment([_cast(ctx.input(0), ctx.inputs[0].dtype, want)], [ctx.in_layouts[0]])
 
 
+@register(kcore.ConvertToTensor, note="identity, or x.to(dtype)")
+def convert_convert_to_tensor(ctx) -> fr.Fragment:  # Keras' own mask code uses it (Attention.compute_mask)
+    return fr.Fragment([_cast(ctx.input(0), ctx.inputs[0].dtype, ctx.outputs[0].dtype)], [ctx.in_layouts[0]])
+
+
 @register(kcore.StopGradient, note="x.detach()")
 def convert_stop_gradient(ctx) -> fr.Fragment:
     return fr.Fragment([ctx.input(0).method("detach")], [ctx.in_layouts[0]])
@@ -395,7 +400,7 @@ def convert_stop_gradient(ctx) -> fr.Fragment:
 # Reductions
 # ----------------------------------------------------------------------------------------------
 _REDUCTIONS = {knp.Sum: "sum", knp.Mean: "mean", knp.Max: "amax", knp.Min: "amin", knp.Amax: "amax",
-               knp.Amin: "amin", knp.Prod: "prod", kmath.Logsumexp: "logsumexp"}
+               knp.Amin: "amin", knp.Prod: "prod", kmath.Logsumexp: "logsumexp", knp.Any: "any", knp.All: "all"}
 
 
 @register(*_REDUCTIONS, note="axis int/tuple/None and keepdims, axes remapped through the layout")

@@ -1,6 +1,8 @@
 """Front-end: a live Keras 3 model (Functional or built Sequential) -> Graph."""
 from __future__ import annotations
 
+import inspect
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -59,34 +61,71 @@ class _Reader:
         """Append fn's nodes; `mapping` maps id(KerasTensor) of fn's inputs to tensor ids."""
         for depth in sorted(fn._nodes_by_depth, reverse=True):
             for knode in fn._nodes_by_depth[depth]:
-                op = knode.operation
-                if isinstance(op, keras.layers.InputLayer):
+                if isinstance(knode.operation, keras.layers.InputLayer):
                     continue
-                inputs: list[int] = []
+                if knode.outputs and all(id(kt) in mapping for kt in knode.outputs):
+                    continue  # already read as the producer of a mask
+                self.add(knode, mapping)
 
-                def sub(value):
-                    if isinstance(value, keras.KerasTensor):
-                        inputs.append(mapping[id(value)])
-                        return TensorRef(inputs[-1])
-                    if isinstance(value, (list, tuple)):
-                        return type(value)(sub(v) for v in value)
-                    if isinstance(value, dict):
-                        return {k: sub(v) for k, v in value.items()}
-                    return value
+    def add(self, knode, mapping: dict[int, int]) -> None:
+        op = knode.operation
+        inputs: list[int] = []
+        tensors: list = []
 
-                args = sub(tuple(knode.arguments.args))
-                kwargs = sub(dict(knode.arguments.kwargs))
-                if isinstance(op, Functional) or isinstance(op, keras.Sequential):
-                    inner = _functional(op)
-                    inner_mapping = {id(kt): t for kt, t in zip(inner.inputs, inputs)}
-                    self.read(inner, inner_mapping)
-                    for kt_outer, kt_inner in zip(knode.outputs, inner.outputs):
-                        mapping[id(kt_outer)] = inner_mapping[id(kt_inner)]
-                    continue
-                outputs = [self.new_tensor(kt, producer=len(self.nodes)) for kt in knode.outputs]
-                for kt, t in zip(knode.outputs, outputs):
-                    mapping[id(kt)] = t
-                self.nodes.append(Node(len(self.nodes), self.layer(op), inputs, outputs, args, kwargs))
+        def sub(value):
+            if isinstance(value, keras.KerasTensor):
+                inputs.append(self.ensure(value, mapping))
+                tensors.append(value)
+                return TensorRef(inputs[-1])
+            if isinstance(value, (list, tuple)):
+                return type(value)(sub(v) for v in value)
+            if isinstance(value, dict):
+                return {k: sub(v) for k, v in value.items()}
+            return value
+
+        args = sub(tuple(knode.arguments.args))
+        kwargs = sub(dict(knode.arguments.kwargs))
+        if isinstance(op, Functional) or isinstance(op, keras.Sequential):
+            inner = _functional(op)
+            inner_mapping = {id(kt): t for kt, t in zip(inner.inputs, inputs)}
+            self.read(inner, inner_mapping)
+            for kt_outer, kt_inner in zip(knode.outputs, inner.outputs):
+                mapping[id(kt_outer)] = inner_mapping[id(kt_inner)]
+            return
+        masks = {}
+        if reads_masks(op):
+            for kt, t in zip(tensors, inputs):
+                mask = getattr(kt, "_keras_mask", None)
+                if isinstance(mask, keras.KerasTensor):
+                    masks[t] = self.ensure(mask, mapping)
+        outputs = [self.new_tensor(kt, producer=len(self.nodes)) for kt in knode.outputs]
+        for kt, t in zip(knode.outputs, outputs):
+            mapping[id(kt)] = t
+        self.nodes.append(Node(len(self.nodes), self.layer(op), inputs, outputs, args, kwargs, masks))
+
+    def ensure(self, kt, mapping: dict[int, int]) -> int:
+        """The tensor id of `kt`, reading the operations that compute it if they are not read yet
+        (a Keras mask computed while building the model but consumed only at run time)."""
+        if id(kt) not in mapping:
+            op, node_index, _ = kt._keras_history
+            self.add(op._inbound_nodes[node_index], mapping)
+        return mapping[id(kt)]
+
+
+# Layers whose values depend on the Keras mask of their inputs: a `mask`/`<argument>_mask` call
+# parameter (filled in by Layer.__call__, keras/src/layers/layer.py step 6), or merges that read
+# `_keras_mask` themselves (keras/src/layers/merging/base_merge.py, multiply.py)
+_MASKED_MERGES = (keras.layers.Multiply, keras.layers.Maximum, keras.layers.Minimum)
+
+
+def reads_masks(op) -> bool:
+    if isinstance(op, _MASKED_MERGES):
+        return True
+    try:
+        params = inspect.signature(type(op).call).parameters
+    except (TypeError, ValueError):
+        return False
+    return any(p == "mask" or p.endswith("_mask") for p in params)
 
 
 def read_model(model) -> Graph:
