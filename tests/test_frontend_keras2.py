@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras as K
+from keras.src.ops import numpy as knp
 
 import tf2torch
 from kerascheck import TOLERANCE, forward_source, randomize
@@ -287,3 +288,37 @@ def test_reference_runs_tf_keras_in_inference_mode():
     x = np.random.default_rng(0).standard_normal((2, 4)).astype("float32")
     (out,) = keras2.reference(model)([x])
     np.testing.assert_array_equal(out, model(x, training=False).numpy())
+
+
+def _mask_graph(model):
+    graph = keras2.read_model(model)
+    return graph, {n.layer.name: n for n in graph.nodes}
+
+
+def test_keras2_masks_are_rebuilt_as_nodes():
+    """tf_keras keeps no record of how a mask was made: Embedding(mask_zero) and Masking masks are
+    rebuilt as the ops Keras 3 records, passed on by mask-preserving layers, ANDed by merges."""
+    ids = K.Input((7,), dtype="int32")
+    x = L.Dense(4, name="dense")(L.Embedding(10, 4, mask_zero=True, name="embedding")(ids))
+    graph, nodes = _mask_graph(K.Model(ids, L.GRU(3, name="gru")(x)))
+    mask = nodes["embedding_mask"]
+    assert mask.layer.cls is knp.NotEqual and mask.args == (TensorRef(ids_t := nodes["embedding"].inputs[0]), 0)
+    assert nodes["gru"].masks == {nodes["dense"].outputs[0]: mask.outputs[0]}  # through Dense, unchanged
+    assert ids_t == graph.inputs[0]
+
+    seq = K.Input((5, 3))
+    masked = L.Masking(0.0, name="masking")(seq)
+    both = L.Concatenate(name="concatenate")([L.GRU(2, return_sequences=True, name="rnn")(masked), masked])
+    graph, nodes = _mask_graph(K.Model(seq, L.LSTM(2, name="lstm")(both)))
+    assert nodes["masking_mask"].layer.cls is knp.Any
+    assert nodes["lstm"].masks == {nodes["concatenate"].outputs[0]: nodes["masking_mask"].outputs[0]}
+    assert "concatenate_mask" not in nodes  # the same mask twice: no AND with itself
+
+
+def test_keras2_mask_that_cannot_be_rebuilt_is_refused():
+    seq = K.Input((5, 3))
+    masked = L.Masking(0.0)(seq)
+    repeated = L.Lambda(lambda t: t, mask=lambda t, m: m, name="custom")(masked)  # a mask made by user code
+    with pytest.raises(ConversionError, match="cannot rebuild for a Keras 2 file") as info:
+        keras2.read_model(K.Model(seq, L.LSTM(2, name="lstm")(repeated)))
+    assert [p.where for p in info.value.problems] == ["lstm"]

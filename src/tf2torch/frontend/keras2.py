@@ -288,6 +288,7 @@ class _Reader:
         self.nodes: list[Node] = []
         self.layers: dict[int, Layer] = {}
         self.problems: list[Unsupported] = []
+        self.mask_of: dict[int, int | None] = {}  # tensor id -> id of its Keras mask tensor (see masks())
 
     def new_tensor(self, kt, producer=None, name="") -> int:
         tid = len(self.tensors)
@@ -344,10 +345,100 @@ class _Reader:
                         cls, config, args, kwargs = mapped
                         layer = Layer(op.name, cls, config, [], "keras2")
                         inputs = [r.id for r in _refs((args, kwargs))]  # converters count them in this order
+                node_masks = self.masks_read(op, knode, mapping) if layer is None else {}
                 outputs = [self.new_tensor(kt, producer=len(self.nodes)) for kt in outs]
                 for kt, t in zip(outs, outputs):
                     mapping[id(kt)] = t
-                self.nodes.append(Node(len(self.nodes), layer or self.layer(op), inputs, outputs, args, kwargs))
+                node = Node(len(self.nodes), layer or self.layer(op), inputs, outputs, args, kwargs, node_masks)
+                self.nodes.append(node)
+                self.propagate_masks(op, knode, node, outs)
+
+    # ---- Keras masks ----------------------------------------------------------------------
+    # tf_keras computes masks inside each layer's __call__ (base_layer.py _set_mask_metadata) and
+    # keeps no record of how: the graph below rebuilds them as nodes, like Keras 3 records them.
+    # Only the masks this code can rebuild exactly are followed: Embedding(mask_zero=True) and
+    # Masking make one; layers that pass their input's mask on unchanged keep it; a mask made any
+    # other way is marked unknown (-1), and a layer that would read an unknown mask is refused.
+    def masks_read(self, op, knode, mapping) -> dict[int, int]:
+        if not _reads_masks(op):
+            return {}
+        found = {}
+        for kt in knode.keras_inputs:
+            t = mapping[id(kt)]
+            mask = self.mask_of.get(t)
+            if mask == -1:
+                self.problems.append(Unsupported(
+                    "layer", op.name, f"{type(op).__name__} reads a Keras mask that tf2torch cannot rebuild for a "
+                    "Keras 2 file (only masks from Embedding(mask_zero=True) or Masking, passed on unchanged)",
+                    "load the model with Keras 3 and save it as .keras, or remove the mask"))
+            elif mask is not None:
+                found[t] = mask
+        return found
+
+    def propagate_masks(self, op, knode, node, outs) -> None:
+        first = self.mask_of.get(node.inputs[0]) if node.inputs else None
+        for kt, t in zip(outs, node.outputs):
+            if getattr(kt, "_keras_mask", None) is None:
+                continue
+            if isinstance(op, tf_keras.layers.Embedding) and op.mask_zero:
+                self.mask_of[t] = self.op_node(f"{op.name}_mask", knp.NotEqual(), (TensorRef(node.inputs[0]), 0),
+                                               [node.inputs[0]], (None,) + tuple(kt.shape[1:-1]))
+            elif isinstance(op, tf_keras.layers.Masking):
+                kept = self.op_node(f"{op.name}_kept", knp.NotEqual(), (TensorRef(node.inputs[0]), float(op.mask_value)),
+                                    [node.inputs[0]], self.tensors[node.inputs[0]].shape)
+                self.mask_of[t] = self.op_node(f"{op.name}_mask", knp.Any(axis=-1), (TensorRef(kept),), [kept],
+                                               self.tensors[node.inputs[0]].shape[:-1])
+            elif first not in (None, -1) and len(knode.keras_inputs) == 1 and _passes_mask_on(op):
+                self.mask_of[t] = first
+            elif _ands_masks(op, kt):  # merge.py _Merge.compute_mask / Concatenate on the last axis: AND
+                masks = [self.mask_of.get(i) for i in node.inputs]
+                known = list(dict.fromkeys(m for m in masks if m is not None))
+                if -1 in known or not known:
+                    self.mask_of[t] = -1
+                    continue
+                result = known[0]
+                for other in known[1:]:
+                    result = self.op_node(f"{op.name}_mask", knp.LogicalAnd(), (TensorRef(result), TensorRef(other)),
+                                          [result, other], self.tensors[result].shape)
+                self.mask_of[t] = result
+            else:
+                self.mask_of[t] = -1
+
+    def op_node(self, name: str, op, args: tuple, inputs: list[int], shape: tuple) -> int:
+        """Append a Keras 3 op node computing a bool mask; returns its tensor id."""
+        tid = len(self.tensors)
+        self.tensors[tid] = TensorInfo(tid, tuple(shape), "bool", len(self.nodes))
+        layer = Layer(name, type(op), keras3.layer_config(op), [], "keras2")
+        self.nodes.append(Node(len(self.nodes), layer, inputs, [tid], args, {}))
+        return tid
+
+
+def _reads_masks(op) -> bool:
+    """tf_keras layers whose values depend on their inputs' masks: a `mask` call argument
+    (base_layer.py fills it in), or MultiHeadAttention, which reads `query._keras_mask` itself."""
+    if isinstance(op, tf_keras.layers.MultiHeadAttention):
+        return True
+    try:
+        return "mask" in inspect.signature(op.call).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _passes_mask_on(op) -> bool:
+    """The layer's output mask is its input mask: the base compute_mask of a layer that supports
+    masking (Dense, Dropout, Activation...), or a recurrent layer returning sequences."""
+    if isinstance(op, (tf_keras.layers.RNN, tf_keras.layers.Bidirectional)):
+        return bool(getattr(op, "return_sequences", False)) and not getattr(op, "return_state", False)
+    base = tf_keras.layers.Layer.compute_mask
+    return getattr(type(op).compute_mask, "__code__", None) is getattr(base, "__code__", None) and op.supports_masking
+
+
+def _ands_masks(op, output) -> bool:
+    merges = (tf_keras.layers.Add, tf_keras.layers.Subtract, tf_keras.layers.Multiply, tf_keras.layers.Average,
+              tf_keras.layers.Maximum, tf_keras.layers.Minimum)
+    if isinstance(op, tf_keras.layers.Concatenate):
+        return op.axis in (-1, len(output.shape) - 1)
+    return isinstance(op, merges)
 
 
 def read_model(model) -> Graph:
