@@ -29,6 +29,9 @@ class Expr:
     def __rtruediv__(self, other): return BinOp("/", lift(other), self)
     def __pow__(self, other): return BinOp("**", self, lift(other))
     def __neg__(self): return UnaryOp("-", self)
+    def __and__(self, other): return BinOp("&", self, lift(other))
+    def __or__(self, other): return BinOp("|", self, lift(other))
+    def __invert__(self): return UnaryOp("~", self)
     def __getitem__(self, index): return Index(self, lift(index))
 
     def method(self, name: str, *args, **kwargs) -> "Call":

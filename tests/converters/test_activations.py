@@ -248,3 +248,51 @@ def test_unsupported_layer_object_activation_is_reported():
     model = keras.Sequential([keras.Input((6,)), L.Dense(5, activation=L.ReLU(threshold=0.5))])
     with pytest.raises(ConversionError, match="ReLU layer object"):
         tf2torch.convert(model)
+
+
+# ----------------------------------------------------------------------------------------------
+# Softmax with a mask (keras/src/layers/activations/softmax.py)
+# ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mask_shape, mask_dtype, axis", [
+    pytest.param((1, 7), "bool", -1, id="bool-broadcast"),
+    pytest.param((5, 7), "float32", -1, id="float-gt-half"),
+    pytest.param((5, 7), "bool", (1, 2), id="two-axes"),
+    pytest.param((5, 1), "bool", 1, id="time-axis"),
+])
+def test_softmax_with_mask(mask_shape, mask_dtype, axis):
+    inp, mask = keras.Input((5, 7)), keras.Input(mask_shape, dtype=mask_dtype)
+    model = keras.Model([inp, mask], L.Softmax(axis=axis)(inp, mask=mask))
+    conv = check(model)
+    forward = forward_source(conv)
+    assert "-1000000000.0" in forward and ", 0.0)" in forward
+    assert (" > 0.5" in forward) == (mask_dtype != "bool")
+    # explicit batch: a fully masked row gives zeros (Keras zeroes after the softmax)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 5, 7)).astype(np.float32)
+    m = rng.uniform(size=(3,) + mask_shape).astype(np.float32)
+    m[0] = 0.0
+    m = (m > 0.5) if mask_dtype == "bool" else m
+    expected = np.asarray(model([x, m], training=False))
+    with torch.inference_mode():
+        got = conv.module(torch.from_numpy(x), torch.from_numpy(np.asarray(m))).numpy()
+    assert np.abs(got - expected).max() <= 1e-5 * np.abs(expected).max()
+    assert not got[0].any() and got[1:].any()
+
+
+def test_keras2_softmax_with_mask_adds_a_large_negative():
+    """tf_keras Softmax (robust_masking=False): x + (1 - mask) * -1e9, nothing zeroed after."""
+    import tf_keras
+
+    inp, mask = tf_keras.Input((5, 7)), tf_keras.Input((5, 7))
+    model = tf_keras.Model([inp, mask], tf_keras.layers.Softmax()(inp, mask=mask))
+    conv = tf2torch.convert(model)
+    assert conv.report["verification"]["passed"]
+    assert "(1.0 - " in forward_source(conv)
+    rng = np.random.default_rng(6)
+    x, m = rng.standard_normal((2, 5, 7)).astype(np.float32), (rng.uniform(size=(2, 5, 7)) > 0.5).astype(np.float32)
+    m[0] = 0.0
+    expected = model([x, m], training=False).numpy()
+    with torch.inference_mode():
+        got = conv.module(torch.from_numpy(x), torch.from_numpy(m)).numpy()
+    assert np.abs(got - expected).max() <= 1e-5 * np.abs(expected).max()
+    assert np.allclose(got[0].sum(-1), 1.0)  # fully masked rows are uniform in Keras 2, not zeroed

@@ -51,3 +51,17 @@ def test_functional_branch_after_flatten():
     x = L.Flatten()(L.Conv2D(3, 2)(inp))
     model = keras.Model(inp, [L.Dense(2)(x), L.Dense(3, activation="sigmoid")(x)])
     check(model)
+
+
+def test_identity_is_no_module():
+    inp = keras.Input((9, 7, 3))
+    x = L.Identity(name="same")(L.Conv2D(4, 3)(inp))
+    conv = check(keras.Model(inp, L.Conv2D(2, 1)(x)))
+    assert "same" not in conv.source and ".permute(" not in forward_source(conv)
+
+
+def test_identity_passes_a_mask_on():
+    inp = keras.Input((7,), dtype="int32")
+    x = L.Identity()(L.Embedding(10, 4, mask_zero=True)(inp))
+    conv = check(keras.Model(inp, L.GlobalAveragePooling1D()(x)))
+    assert "torch.where(" in forward_source(conv)

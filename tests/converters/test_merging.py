@@ -1,13 +1,15 @@
-"""Merging layers against Keras: element-wise merges, Concatenate on any axis, mixed layouts.
+"""Merging layers against Keras: element-wise merges, Concatenate on any axis, mixed layouts, merges
+under Keras masks, Dot.
 
 Functional graphs with branches and several inputs; the forward must read like hand-written
 torch (`a + b`, `torch.cat([a, b], dim=1)`) and permute only where layouts really differ.
 """
 import keras
+import numpy as np
 import pytest
+import torch
 
-from kerascheck import check, forward_source
-from tf2torch.errors import ConversionError
+from kerascheck import TOLERANCE, check, forward_source
 
 L = keras.layers
 
@@ -170,12 +172,98 @@ def test_inception_style_block():
     assert permutes(conv) == 0
 
 
-@pytest.mark.parametrize("cls", [L.Maximum, L.Multiply, L.Minimum], ids=["maximum", "multiply", "minimum"])
-def test_masked_inputs_are_refused(cls):
-    a, b = keras.Input((5,), dtype="int32"), keras.Input((5,), dtype="int32")
+# ----------------------------------------------------------------------------------------------
+# Merges under Keras masks (keras/src/layers/merging/multiply.py, base_merge.py)
+# ----------------------------------------------------------------------------------------------
+# Token rows of 7 steps (0 pads): pre-padded, post-padded, fully masked, holes inside, unpadded
+TOKENS = np.array([[0, 0, 3, 5, 2, 7, 1], [4, 2, 6, 0, 0, 0, 0], [0] * 7, [3, 0, 5, 0, 2, 9, 0], [1, 2, 3, 4, 5, 6, 7]],
+                  np.int32)
+
+
+def same_as_keras(conversion, model, arrays):
+    """The converted module against model(arrays, training=False) on explicit batches."""
+    specs = conversion.report["inputs"]
+    args = [torch.from_numpy(np.ascontiguousarray(np.transpose(a, s["permutation"]))) for a, s in zip(arrays, specs)]
+    expected = np.asarray(model(arrays, training=False))
+    with torch.inference_mode():
+        got = conversion.module(*args).numpy()
+    got = np.transpose(got, np.argsort(conversion.report["outputs"][0]["permutation"]))
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))  # a fully masked mean is 0 / 0
+    ok = ~np.isnan(expected)
+    assert np.abs(got[ok] - expected[ok]).max() <= TOLERANCE * np.abs(expected[ok]).max()
+    return got
+
+
+MASKED_MERGES = [pytest.param(L.Multiply, id="multiply"), pytest.param(L.Maximum, id="maximum"),
+                 pytest.param(L.Minimum, id="minimum")]
+
+
+@pytest.mark.parametrize("pattern", ["mm", "mu", "um", "mum"])  # m: the input carries a mask, u: not
+@pytest.mark.parametrize("cls", MASKED_MERGES)
+def test_merge_under_masks(cls, pattern):
+    ins = [keras.Input((7,), dtype="int32") for _ in pattern]
+    xs = [L.Embedding(10, 5, mask_zero=p == "m")(i) for p, i in zip(pattern, ins)]
+    model = keras.Model(ins, cls()(xs))
+    conv = check(model)
+    assert "torch.where(" in forward_source(conv)
+    # each input its own padding (rows shifted), a fully masked row included
+    arrays = [np.roll(TOKENS, k, axis=0) for k in range(len(pattern))]
+    got = same_as_keras(conv, model, arrays)
+    plain = [np.asarray(layer(a)) for layer, a in zip(model.layers[len(pattern):], arrays)]
+    unmasked = {L.Multiply: np.prod, L.Maximum: np.max, L.Minimum: np.min}[cls](np.stack(plain), axis=0)
+    assert np.abs(got - unmasked).max() > 1e-3  # the masks change the values
+
+
+@pytest.mark.parametrize("cls", MASKED_MERGES)
+def test_merge_with_a_lower_rank_input(cls):
+    """Merge.call expands the lower-rank input (b[:, None]): the full-rank input keeps its mask."""
+    a, b = keras.Input((7,), dtype="int32"), keras.Input((5,))
+    model = keras.Model([a, b], cls()([L.Embedding(10, 5, mask_zero=True)(a), L.Dense(5)(b)]))
+    conv = check(model)
+    assert "torch.where(" in forward_source(conv)
+    same_as_keras(conv, model, [TOKENS, np.random.default_rng(0).standard_normal((5, 5)).astype(np.float32)])
+
+
+@pytest.mark.parametrize("cls", [L.Add, L.Subtract, L.Average], ids=["add", "subtract", "average"])
+def test_merges_that_pass_masks_on(cls):
+    """Their values ignore the masks (only compute_mask reads them); the mask reaches the next pooling."""
+    a, b = keras.Input((7,), dtype="int32"), keras.Input((7,), dtype="int32")
     emb = L.Embedding(10, 4, mask_zero=True)
-    with pytest.raises(ConversionError, match="mask"):
-        check(keras.Model([a, b], cls()([emb(a), emb(b)])))
+    model = keras.Model([a, b], L.GlobalAveragePooling1D()(cls()([emb(a), emb(b)])))
+    conv = check(model)
+    same_as_keras(conv, model, [TOKENS, TOKENS[::-1].copy()])
+
+
+# ----------------------------------------------------------------------------------------------
+# Dot (keras/src/layers/merging/dot.py, batch_dot)
+# ----------------------------------------------------------------------------------------------
+DOTS = [
+    pytest.param((7,), (7,), 1, "(input_layer * input_layer_1).sum(-1, keepdim=True)", id="vectors"),
+    pytest.param((5, 7), (3, 7), 2, "torch.matmul(", id="seq-last-axes"),
+    pytest.param((7, 5), (7, 3), 1, "torch.matmul(", id="seq-first-axes"),
+    pytest.param((5, 7), (7, 3), (2, 1), "torch.matmul(", id="seq-matmul"),
+    pytest.param((7,), (3, 7), (1, 2), "torch.einsum('bz,bjz->bj'", id="vector-seq"),
+    pytest.param((5, 7), (7,), (-1, -1), "torch.einsum('biz,bz->bi'", id="seq-vector"),
+    pytest.param((4, 5, 7), (7, 2, 3), (-1, 1), "torch.einsum('bijz,bzmn->bijmn'", id="rank4"),
+]
+
+
+@pytest.mark.parametrize("normalize", [False, True], ids=["plain", "normalize"])
+@pytest.mark.parametrize("shape_a, shape_b, axes, code", DOTS)
+def test_dot(shape_a, shape_b, axes, code, normalize):
+    a, b = keras.Input(shape_a), keras.Input(shape_b)
+    conv = check(keras.Model([a, b], L.Dot(axes, normalize=normalize)([a, b])))
+    forward = forward_source(conv)
+    assert (code if not normalize or "(input_layer" not in code else ".sum(-1, keepdim=True)") in forward
+    assert ("F.normalize(" in forward) == normalize and ("eps=1e-07" in forward) == normalize
+
+
+def test_dot_of_flattened_maps_keeps_their_feature_order():
+    inp = keras.Input((5, 4, 3))
+    x, y = L.Flatten()(L.Conv2D(4, 1)(inp)), L.Flatten()(L.Conv2D(4, 3, padding="same")(inp))
+    conv = check(keras.Model(inp, L.Dot(1, normalize=True)([x, y])))
+    assert permutes(conv) == 0
 
 
 def test_keras2_h5(tmp_path):

@@ -1,7 +1,10 @@
-"""BatchNormalization (inference, random moving statistics) and LayerNormalization against Keras,
+"""BatchNormalization (inference, random moving statistics), LayerNormalization, GroupNormalization,
+UnitNormalization and RMSNormalization against Keras,
 on vectors, sequences and channels-first feature maps (odd sizes)."""
 import keras
+import numpy as np
 import pytest
+import torch
 
 from kerascheck import check, forward_source
 
@@ -129,3 +132,70 @@ def test_layer_norm_after_flatten_reorders_its_weights():
     conversion = check(model)
     assert "nn.LayerNorm(45, eps=0.001)" in conversion.source
     assert ".permute(" not in forward_source(conversion)
+
+
+# ----------------------------------------------------------------------------------------------
+# GroupNormalization, UnitNormalization, RMSNormalization
+# ----------------------------------------------------------------------------------------------
+def _flat(layer):
+    """A layer on the features of a flattened channels-first map (torch features in CHW order)."""
+    return keras.Sequential([keras.Input((5, 4, 3)), L.Conv2D(4, 1), L.Flatten(), layer, L.Dense(3)])
+
+
+@pytest.mark.parametrize("model, code, moves", [
+    pytest.param(_spatial((9, 7, 3), L.GroupNormalization(2), 6), "nn.GroupNorm(2, 6, eps=0.001)", False, id="image"),
+    pytest.param(_spatial((11, 3), L.GroupNormalization(-1, epsilon=1e-5), 6), "nn.GroupNorm(6, 6)", False, id="1d-instance"),
+    pytest.param(_spatial((5, 7, 9, 2), L.GroupNormalization(3, center=False), 6), "nn.GroupNorm(3, 6, eps=0.001)", False,
+                 id="3d-no-center"),
+    pytest.param(keras.Sequential([keras.Input((9, 6)), L.GroupNormalization(3)]), "nn.GroupNorm(3, 6, eps=0.001)", True,
+                 id="sequence"),
+    pytest.param(keras.Sequential([keras.Input((9, 6)), L.GroupNormalization(3, scale=False, center=False)]),
+                 "nn.GroupNorm(3, 6, eps=0.001, affine=False)", True, id="sequence-no-affine"),
+    pytest.param(keras.Sequential([keras.Input((6, 5, 3)), L.GroupNormalization(3, axis=1)]), "nn.GroupNorm(3, 6", False,
+                 id="axis-1"),
+    pytest.param(_flat(L.GroupNormalization(5)), "nn.GroupNorm(5, 80, eps=0.001)", True, id="flattened"),  # groups in Keras order
+])
+def test_group_normalization(model, code, moves):
+    """nn.GroupNorm takes the channels at dim 1: channels-first maps need no permute."""
+    conv = check(model)
+    assert code in conv.source
+    forward = forward_source(conv)
+    assert any(m in forward for m in (".permute(", ".transpose(", ".movedim(")) == moves
+
+
+@pytest.mark.parametrize("model, code", [
+    pytest.param(keras.Sequential([keras.Input((9, 6)), L.UnitNormalization()]), "F.normalize(x, dim=-1)", id="sequence"),
+    pytest.param(_spatial((9, 7, 3), L.UnitNormalization()), "F.normalize(x, dim=1)", id="image-channels"),
+    pytest.param(_spatial((9, 7, 3), L.UnitNormalization(axis=[1, 2])), "F.normalize(x, dim=(2, 3))", id="image-spatial"),
+    pytest.param(_flat(L.UnitNormalization()), "F.normalize(x, dim=-1)", id="flattened"),
+])
+def test_unit_normalization(model, code):
+    conv = check(model)
+    forward = forward_source(conv)
+    assert code in forward and ".permute(" not in forward and "unflatten" not in forward
+
+
+def test_unit_normalization_of_zeros_is_zero():
+    """Keras caps 1 / norm at 1e12 (epsilon 1e-12), as F.normalize's eps does: zero rows stay zero."""
+    model = keras.Sequential([keras.Input((7,)), L.UnitNormalization()])
+    conv = check(model)
+    x = np.zeros((2, 7), np.float32)
+    x[1, 3] = 1e-13
+    with torch.inference_mode():
+        got = conv.module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, np.asarray(model(x)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("model, code", [
+    pytest.param(keras.Sequential([keras.Input((9, 6)), L.RMSNormalization()]), "nn.RMSNorm(6, eps=1e-06)", id="sequence"),
+    pytest.param(keras.Sequential([keras.Input((5, 9, 6)), L.RMSNormalization(axis=[-2, -1], epsilon=1e-3)]),
+                 "nn.RMSNorm((9, 6), eps=0.001)", id="two-axes"),
+    pytest.param(_spatial((9, 7, 3), L.RMSNormalization()), "RMSNormOverDims((4, 1, 1), dims=(1,), eps=1e-06)", id="image-channels"),
+    pytest.param(_spatial((9, 7, 3), L.RMSNormalization(axis=[2, 3])), "RMSNormOverDims((4, 1, 5), dims=(1, 3)", id="image-two-axes"),
+    pytest.param(_flat(L.RMSNormalization()), "nn.RMSNorm(80, eps=1e-06)", id="flattened"),
+])
+def test_rms_normalization(model, code):
+    conv = check(model)
+    assert code in conv.source
+    forward = forward_source(conv)
+    assert ".permute(" not in forward and "unflatten" not in forward

@@ -185,6 +185,16 @@ def test_reductions(reduce):
     assert_no_permute(conv, before_return=True)  # (0, 2) leaves (C, H) in torch: Keras order at return
 
 
+def test_ops_keras_mask_code_uses():
+    """any/all, zeros_like/ones_like and convert_to_tensor: what Keras' compute_mask code records."""
+    def fn(x):
+        return [ops.any(x > 0.5, axis=-1), ops.all(x > -1.0, axis=(1, 2)), ops.any(x > 1.0), ops.all(x < 2.0, axis=1, keepdims=True),
+                ops.zeros_like(x > 0) | (x > 0.3), ops.ones_like(x) + x, ops.zeros_like(x, dtype="bool") | (x < 0),
+                ops.convert_to_tensor(x) * 2.0]
+    conv = check(model_of(fn))
+    assert "torch.zeros_like(" in conv.source and ".any(" in conv.source and ".all(" in conv.source
+
+
 def test_global_average_by_hand_feeds_dense_without_permute():
     conv = check(model_of(lambda x: L.Dense(3)(ops.mean(x, axis=[1, 2]))))
     assert "x.mean(dim=(2, 3))" in forward_source(conv)

@@ -224,8 +224,73 @@ def test_global_pooling_dynamic_sizes():
     check_at_sizes(model, conv, [(8, 13, 3), (5, 6, 3)])
 
 
-def test_global_pooling_with_mask_is_refused():
-    inp, mask = keras.Input((7, 3)), keras.Input((7,), dtype="bool")
-    model = keras.Model([inp, mask], L.GlobalAveragePooling1D()(inp, mask=mask))
-    with pytest.raises(ConversionError, match="mask"):
-        tf2torch.convert(model)
+# Token rows of 7 steps (0 pads): pre-padded, post-padded, fully masked, holes inside, unpadded
+TOKENS = np.array([[0, 0, 3, 5, 2, 7, 1], [4, 2, 6, 0, 0, 0, 0], [0] * 7, [3, 0, 5, 0, 2, 9, 0], [1, 2, 3, 4, 5, 6, 7]],
+                  np.int32)
+
+
+def same_as_keras(conversion, model, arrays):
+    """The converted module against model(arrays, training=False) on explicit batches; nan
+    (a fully masked mean: 0 / 0) must be where Keras has it."""
+    specs = conversion.report["inputs"]
+    args = [torch.from_numpy(np.ascontiguousarray(np.transpose(a, s["permutation"]))) for a, s in zip(arrays, specs)]
+    expected = model(arrays if len(arrays) > 1 else arrays[0], training=False)
+    expected = [np.asarray(e) for e in (expected if isinstance(expected, (list, tuple)) else [expected])]
+    with torch.inference_mode():
+        got = conversion.module(*args)
+    got = [got] if isinstance(got, torch.Tensor) else list(got)
+    assert len(got) == len(expected)
+    for g, e, out in zip(got, expected, conversion.report["outputs"]):
+        g = np.transpose(g.numpy(), np.argsort(out["permutation"]))
+        assert g.shape == e.shape
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(e))
+        ok = ~np.isnan(e)
+        assert np.abs(g[ok] - e[ok]).max() <= TOLERANCE * np.abs(e[ok]).max()
+
+
+@pytest.mark.filterwarnings("ignore:Layer 'global_max_pooling1d")
+@pytest.mark.parametrize("keepdims", [False, True], ids=["flat", "keepdims"])
+def test_global_average_pooling_1d_under_an_embedding_mask(keepdims):
+    """keras/src/layers/pooling/global_average_pooling1d.py: the mean over the unmasked steps only."""
+    inp = keras.Input((None,), dtype="int32")
+    x = L.Embedding(11, 5, mask_zero=True)(inp)
+    model = keras.Model(inp, [L.GlobalAveragePooling1D(keepdims=keepdims)(x), L.GlobalMaxPooling1D()(x)])
+    conv = check(model)
+    forward = forward_source(conv)
+    assert "torch.where(" in forward and ".amax(1)" in forward  # Keras' max pooling has no mask argument
+    same_as_keras(conv, model, [TOKENS])
+    assert np.isnan(np.asarray(model(TOKENS)[0])[2]).all()  # the fully masked row: 0 / 0 in Keras too
+
+
+def test_global_average_pooling_1d_masked_mean_differs_from_the_mean():
+    """A test that fails if the mask were dropped: the masked mean is not the plain mean."""
+    inp = keras.Input((7,), dtype="int32")
+    model = keras.Model(inp, L.GlobalAveragePooling1D()(L.Embedding(11, 5, mask_zero=True)(inp)))
+    conv = check(model)
+    with torch.inference_mode():
+        got = conv.module(torch.from_numpy(TOKENS[:2])).numpy()
+    embedded = np.asarray(model.layers[1](TOKENS[:2]))
+    assert np.abs(got - embedded.mean(1)).max() > 1e-3
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_global_average_pooling_1d_with_explicit_mask(data_format):
+    shape = (7, 3) if data_format == "channels_last" else (3, 7)
+    inp, mask = keras.Input(shape), keras.Input((7,), dtype="bool")
+    model = keras.Model([inp, mask], L.GlobalAveragePooling1D(data_format=data_format)(inp, mask=mask))
+    conv = tf2torch.convert(model, verify=False)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5,) + shape).astype(np.float32)
+    same_as_keras(conv, model, [x, TOKENS != 0])
+
+
+def test_global_average_pooling_1d_after_masking():
+    """Masking's mask passes through a Dense to the pooling."""
+    model = keras.Sequential([keras.Input((7, 3)), L.Masking(0.0), L.Dense(4), L.GlobalAveragePooling1D()])
+    conv = check(model)
+    assert "torch.where(" in forward_source(conv)
+    x = np.random.default_rng(2).standard_normal((4, 7, 3)).astype(np.float32)
+    x[0, :3] = 0.0
+    x[1, 4:] = 0.0
+    x[2] = 0.0
+    same_as_keras(conv, model, [x])

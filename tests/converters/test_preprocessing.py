@@ -4,7 +4,10 @@ import keras
 import numpy as np
 import pytest
 
+import tf2torch
 from kerascheck import check, forward_source, randomize
+from tf2torch.errors import ConversionError
+from tf2torch.registry import support_table
 
 L = keras.layers
 
@@ -142,3 +145,34 @@ def test_keras2_preprocessing_layers():
     conversion = check(model, randomize_weights=False)
     forward = forward_source(conversion)
     assert "x * 0.003921569 + 0.1" in forward and "self.normalization_variance.sqrt().clamp(min=1e-07)" in forward
+
+
+def _text_model():
+    vectorizer = L.TextVectorization(max_tokens=20, output_sequence_length=5)
+    vectorizer.adapt(["a b c", "b c d"])
+    inp = keras.Input((1,), dtype="string")
+    return keras.Model(inp, L.Embedding(20, 3)(vectorizer(inp)))
+
+
+@pytest.mark.parametrize("build, name", [
+    pytest.param(_text_model, "TextVectorization", id="text-vectorization"),
+    pytest.param(lambda: keras.Sequential([keras.Input((3,), dtype="string"), L.StringLookup(vocabulary=["a", "b"])]),
+                 "StringLookup", id="string-lookup"),
+    pytest.param(lambda: keras.Sequential([keras.Input((3,), dtype="int64"), L.IntegerLookup(vocabulary=[3, 5])]),
+                 "IntegerLookup", id="integer-lookup"),
+    pytest.param(lambda: keras.Sequential([keras.Input((3,), dtype="string"), L.Hashing(7)]), "Hashing", id="hashing"),
+    pytest.param(lambda: keras.Sequential([keras.Input((3,), dtype="int32"), L.CategoryEncoding(5, output_mode="multi_hot")]),
+                 "CategoryEncoding", id="category-encoding"),
+    pytest.param(lambda: (lambda a, b: keras.Model([a, b], L.HashedCrossing(9)((a, b))))(
+        keras.Input((1,), dtype="int64"), keras.Input((1,), dtype="string")), "HashedCrossing", id="hashed-crossing"),
+])
+def test_lookup_and_string_layers_are_refused(build, name):
+    with pytest.raises(ConversionError, match=rf"{name}: .*hint: keep it outside the converted model") as info:
+        tf2torch.convert(build(), verify=False)
+    assert len(info.value.problems) == 1 and info.value.problems[0].kind == "layer"
+
+
+def test_refused_preprocessing_is_listed_as_refused():
+    table = support_table()
+    for name in ("TextVectorization", "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing", "CategoryEncoding"):
+        assert f"`keras.layers.{name}` | refused" in table

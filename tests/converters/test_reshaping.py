@@ -235,3 +235,19 @@ def test_keras2_h5(tmp_path):
     conversion = tf2torch.convert(tmp_path / "model.h5", tolerance=TOLERANCE)
     assert conversion.report["verification"]["passed"]
     assert permutes(conversion) == 0
+
+
+@pytest.mark.parametrize("n", [1, 5], ids=["once", "five"])
+def test_repeat_vector(n):
+    inp = keras.Input((7,))
+    model = keras.Model(inp, [L.RepeatVector(n)(L.Dense(3)(inp)), L.Conv1D(2, 1)(L.RepeatVector(n)(inp))])
+    conv = check(model)
+    forward = forward_source(conv)
+    assert f".unsqueeze(1).repeat(1, {n}, 1)" in forward  # (N, n, D) for the output
+    assert f".unsqueeze(2).repeat(1, 1, {n})" in forward  # channels-first (N, D, n) for the conv
+    assert ".permute(" not in forward and ".transpose(" not in forward
+
+
+def test_repeat_vector_of_flattened_map_restores_keras_order():
+    model = keras.Sequential([keras.Input((5, 4, 3)), L.Conv2D(2, 1), L.Flatten(), L.RepeatVector(3), L.LSTM(4)])
+    check(model)

@@ -196,14 +196,16 @@ def convert_elu(ctx) -> fr.Fragment:
     return _module(ctx, nn.attr("ELU")() if alpha == 1.0 else nn.attr("ELU")(alpha=alpha))
 
 
-@register(keras.layers.Softmax, note="axis int or tuple, remapped to the torch layout")
+@register(keras.layers.Softmax, note="axis int or tuple, remapped to the torch layout; masks as Keras "
+                                    "(-1e9 at masked positions, then zeroed; Keras 2: -1e9 added)")
 def convert_softmax(ctx) -> fr.Fragment:
-    if len(ctx.inputs) > 1:
-        raise ctx.unsupported("Softmax with a mask is not supported", "apply the mask before the softmax")
     axis = ctx.get("axis", -1)
     axes = sorted({int(a) % ctx.in_rank(0) for a in (axis if isinstance(axis, (list, tuple)) else [axis])})
     if 0 in axes:
         raise ctx.unsupported("softmax over the batch axis is not supported")
+    mask = ctx.mask()
+    if mask is not None:
+        return _masked_softmax(ctx, mask, axes)
     over_features = axes == [ctx.in_rank(0) - 1]
     x, layout = _input_for_features(ctx, not over_features)
     if layout.flat is not None:  # the one feature axis of a flattened map, in any order
@@ -211,10 +213,47 @@ def convert_softmax(ctx) -> fr.Fragment:
     dims = [torch_dim(layout, a) for a in axes]
     if len(dims) == 1:
         return fr.Fragment([fr.SelfAttr()(x)], [layout], modules={"": fr.TorchModule(nn.attr("Softmax")(dim=dims[0]))})
-    # keras/src/layers/activations/softmax.py: exp(x - logsumexp(x, axes, keepdims=True))
+    return fr.Fragment([_softmax_over(x, layout, axes)], [layout])
+
+
+def _softmax_over(x: fr.Expr, layout: Layout, axes: list[int]) -> fr.Expr:
+    """Softmax over Keras `axes` of x (in `layout`): F.softmax for one axis; for several,
+    keras/src/layers/activations/softmax.py: exp(x - logsumexp(x, axes, keepdims=True))."""
+    if len(axes) == 1:
+        return F.attr("softmax")(x, dim=torch_dim(layout, axes[0]))
     dims = tuple(sorted(layout.torch_axis(a) for a in axes))
-    y = torch.attr("exp")(x - torch.attr("logsumexp")(x, dim=dims, keepdim=True))
-    return fr.Fragment([y], [layout])
+    return torch.attr("exp")(x - torch.attr("logsumexp")(x, dim=dims, keepdim=True))
+
+
+def _masked_softmax(ctx, mask: fr.Expr, axes: list[int]) -> fr.Fragment:
+    """Softmax(x, mask): the mask broadcasts against x from the right (numpy rules), in Keras order.
+
+    Keras 3 (keras/src/layers/activations/softmax.py): a non-bool mask means mask > 0.5; masked
+    positions get -1e9 before the softmax and 0 after it (a fully masked row gives zeros).
+    Keras 2 (tf_keras/src/layers/activation/softmax.py): x + (1 - mask) * -1e9, nothing zeroed
+    (robust_masking=True: where(mask > 0.5, x, -1e9))."""
+    x = ctx.input_keras(0)
+    layout = Layout.keras(ctx.in_rank(0))
+    mask_info = ctx.graph.tensors[mask.id] if isinstance(mask, fr.GraphTensor) else None
+    is_bool = mask_info is not None and mask_info.dtype == "bool"
+    steps: list = []
+
+    def scores(expr: fr.Expr) -> fr.Expr:  # a temporary when the softmax reads it twice
+        if len(axes) == 1:
+            return expr
+        steps.append((fr.Local("scores"), expr))
+        return steps[-1][0]
+
+    if ctx.origin == "keras2" and not ctx.get("robust_masking", False):
+        y = _softmax_over(scores(x + (1.0 - mask.method("float")) * -1e9), layout, axes)
+        return fr.Fragment([y], [layout], steps=steps, description="softmax with -1e9 added at masked positions (Keras 2)")
+    keep = fr.Local("keep")
+    steps.append((keep, mask if is_bool else fr.BinOp(">", mask, fr.Const(0.5))))
+    y = _softmax_over(scores(torch.attr("where")(keep, x, -1e9)), layout, axes)
+    if ctx.origin == "keras2":  # robust_masking: no zeroing after the softmax
+        return fr.Fragment([y], [layout], steps=steps)
+    return fr.Fragment([torch.attr("where")(keep, y, 0.0)], [layout], steps=steps,
+                       description="masked softmax: -1e9 at masked positions, zeroed after")
 
 
 @register(keras.layers.PReLU, note="nn.PReLU when the slopes are shared but along the torch channel dim; per-element slopes otherwise")

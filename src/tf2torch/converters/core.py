@@ -1,4 +1,4 @@
-"""Core layers: Dense (Linear, or a 1x1 conv on channels-first feature maps), Masking."""
+"""Core layers: Dense (Linear, or a 1x1 conv on channels-first feature maps), Masking, Identity."""
 from __future__ import annotations
 
 import keras
@@ -50,3 +50,11 @@ def convert_masking(ctx) -> fr.Fragment:
     kept = fr.BinOp("!=", x, fr.Const(value)).method("any", -1, keepdim=True)
     return fr.Fragment([x * kept], [Layout.keras(ctx.in_rank(0))],
                        description="x * (x != mask_value).any(-1): masked steps zeroed")
+
+
+@register(keras.layers.Identity, note="no module: the input itself, in its layout")
+def convert_identity(ctx) -> fr.Fragment:
+    # keras/src/layers/core/identity.py: call() returns its inputs (a nest of tensors too; a Keras
+    # mask passes through)
+    n = len(ctx.outputs)
+    return fr.Fragment([ctx.input(i) for i in range(n)], list(ctx.in_layouts[:n]), description="identity (no module)")

@@ -1,4 +1,4 @@
-"""BatchNormalization (inference) and LayerNormalization.
+"""BatchNormalization (inference), LayerNormalization, GroupNormalization, UnitNormalization, RMSNormalization.
 
 Semantics from keras/src/layers/normalization/batch_normalization.py, layer_normalization.py and
 keras/src/ops/nn.py `_layer_normalization` (Keras 3.15.1); tf_keras/src/layers/normalization/
@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from .. import fragment as fr
-from ..fragment import Take, Transpose, nn
+from ..fragment import F, Take, Transpose, nn
 from ..registry import register
 from .activations import readable
 
@@ -157,3 +157,96 @@ def convert_layer_norm(ctx) -> fr.Fragment:
     if has_beta:
         params["bias"] = fr.from_keras("beta", *transforms, reshape)
     return fr.Fragment([fr.SelfAttr()(x)], [layout], modules={"": fr.TorchModule(ctor, params)}, warnings=warnings)
+
+
+@register(keras.layers.GroupNormalization,
+          note="nn.GroupNorm on the channels' torch dim (dim 1 on channels-first maps, else moved there); groups=-1 too")
+def convert_group_norm(ctx) -> fr.Fragment:
+    # keras/src/layers/normalization/group_normalization.py: the `axis` is split into (groups,
+    # size // groups), group g holding channels g * size // groups ...; biased moments over the
+    # group's channels and every other non-batch axis; rsqrt(variance + epsilon): nn.GroupNorm's formula.
+    # Its call() takes no mask: a Keras mask passes through untouched.
+    axes = _axes(ctx, ctx.get("axis", -1))
+    axis, rank = axes[0], ctx.in_rank(0)
+    size = int(ctx.in_shape(0)[axis])
+    groups = int(ctx.get("groups", 32))
+    groups = size if groups == -1 else groups
+    eps = readable(ctx.get("epsilon", 1e-3))
+    center, scale = bool(ctx.get("center", True)), bool(ctx.get("scale", True))
+    x, layout = ctx.input_unflattened(0)  # the groups follow Keras' channel order
+    dim = layout.torch_axis(axis)
+    warnings: list[str] = []
+    kwargs = {"eps": eps} if eps != 1e-5 else {}
+    if not (center or scale):
+        kwargs["affine"] = False
+    ctor = nn.attr("GroupNorm")(groups, size, **kwargs)
+    gn = fr.SelfAttr()
+    if dim == 1:
+        y = gn(x)
+    elif rank == 3:
+        y = gn(x.method("transpose", 1, 2)).method("transpose", 1, 2)
+    else:
+        y = gn(x.method("movedim", dim, 1)).method("movedim", 1, dim)
+    params = _affine(size, (), scale, center, warnings)
+    return fr.Fragment([y], [layout], modules={"": fr.TorchModule(ctor, params)}, warnings=warnings)
+
+
+@register(keras.layers.UnitNormalization, note="F.normalize (x / max(norm, 1e-12): Keras' x * min(rsqrt(sum x^2), 1e12))")
+def convert_unit_norm(ctx) -> fr.Fragment:
+    # keras/src/layers/normalization/unit_normalization.py: ops.normalize(x, axis, order=2,
+    # epsilon=1e-12) = x * minimum(rsqrt(sum(square(x), axis)), 1 / 1e-12): the same function as
+    # F.normalize's x / maximum(norm, 1e-12) (its default eps), up to rounding.
+    axes = _axes(ctx, ctx.get("axis", -1))
+    rank = ctx.in_rank(0)
+    layout = ctx.in_layouts[0]
+    if layout.flat is not None and axes == [rank - 1]:  # all the features: their order does not matter
+        x, dims = ctx.input(0), [1]
+    else:
+        x, layout = ctx.input_unflattened(0)
+        dims = sorted(layout.torch_axis(a) for a in axes)
+    dim = dims[0] if len(dims) == 1 else tuple(dims)
+    if dim == rank - 1:
+        dim = -1
+    return fr.Fragment([F.attr("normalize")(x, dim=dim)], [layout])
+
+
+@register(keras.layers.RMSNormalization,
+          note="nn.RMSNorm when the axes are trailing in torch; the RMSNormOverDims helper otherwise (no permute)")
+def convert_rms_norm(ctx) -> fr.Fragment:
+    # keras/src/layers/normalization/rms_normalization.py and ops/nn.py `_rms_normalization`:
+    # x * rsqrt(mean(square(x), axes) + epsilon) * scale, the scale (the normalised axes' sizes, in
+    # the config's sorted order) broadcasting against the input from the right (numpy rules).
+    rank = ctx.in_rank(0)
+    axes = _axes(ctx, ctx.get("axis", -1))
+    eps = readable(ctx.get("epsilon", 1e-6))
+    scale_shape = tuple(int(d) for d in ctx.weight("scale").shape)
+    keras_shape = tuple(ctx.in_shape(0))
+    # where the scale lands: the input's last len(scale_shape) axes
+    scale_axes = list(range(rank - len(scale_shape), rank))
+    if any(a == 0 for a in scale_axes) or any(s not in (1, keras_shape[a]) for s, a in zip(scale_shape, scale_axes)):
+        raise ctx.unsupported(f"a scale of shape {scale_shape} does not broadcast against the input {keras_shape}")
+    layout = ctx.in_layouts[0]
+    if layout.flat is not None and axes == [rank - 1]:  # all features of a flat map: reorder the scale
+        x, transforms, dims = ctx.input(0), (Take(layout.flat.index, 0),), [1]
+    else:
+        x, layout = ctx.input_unflattened(0)
+        transforms, dims = (), sorted(layout.torch_axis(a) for a in axes)
+    exact_shape = scale_shape == tuple(keras_shape[a] for a in axes)
+    if layout.flat is None and exact_shape and scale_axes == axes and layout.perm[-len(axes):] == tuple(axes):
+        # the normalised axes are torch's trailing dims, in Keras order: torch's own layer
+        shape = scale_shape[0] if len(scale_shape) == 1 else scale_shape
+        ctor = nn.attr("RMSNorm")(shape, eps=eps)
+        return fr.Fragment([fr.SelfAttr()(x)], [layout], modules={"": fr.TorchModule(ctor, {"weight": fr.from_keras("scale")})})
+    if layout.flat is not None:
+        ctor = nn.attr("RMSNorm")(scale_shape[0], eps=eps)
+        return fr.Fragment([fr.SelfAttr()(x)], [layout],
+                           modules={"": fr.TorchModule(ctor, {"weight": fr.from_keras("scale", *transforms)})})
+    # otherwise (e.g. the channels of a channels-first map): the scale as the Keras-order tensor it
+    # broadcasts as, laid out like x without its batch dim, e.g. (C, 1, 1)
+    full = (1,) * (rank - 1 - len(scale_shape)) + scale_shape
+    perm = tuple(p - 1 for p in layout.perm[1:])
+    param_shape = tuple(full[p] for p in perm)
+    transforms = (fr.Reshape(full),) + ((Transpose(perm),) if perm != tuple(range(rank - 1)) else ())
+    ctor = fr.Helper("RMSNormOverDims")(param_shape, dims=tuple(dims), eps=eps)
+    params = {"weight": fr.from_keras("scale", *transforms)}
+    return fr.Fragment([fr.SelfAttr()(x)], [layout], modules={"": fr.TorchModule(ctor, params)})

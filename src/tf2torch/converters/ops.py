@@ -391,6 +391,14 @@ def convert_convert_to_tensor(ctx) -> fr.Fragment:  # Keras' own mask code uses 
     return fr.Fragment([_cast(ctx.input(0), ctx.inputs[0].dtype, ctx.outputs[0].dtype)], [ctx.in_layouts[0]])
 
 
+@register(knp.ZerosLike, knp.OnesLike, note="torch.zeros_like / ones_like, in the input's layout")
+def convert_zeros_like(ctx) -> fr.Fragment:  # Keras' own mask code uses them (Concatenate.compute_mask)
+    fill = "zeros_like" if ctx.layer.cls is knp.ZerosLike else "ones_like"
+    want = ctx.outputs[0].dtype
+    extra = {"dtype": _dtype(want)} if want != ctx.inputs[0].dtype else {}
+    return fr.Fragment([torch.attr(fill)(ctx.input(0), **extra)], [ctx.in_layouts[0]])
+
+
 @register(kcore.StopGradient, note="x.detach()")
 def convert_stop_gradient(ctx) -> fr.Fragment:
     return fr.Fragment([ctx.input(0).method("detach")], [ctx.in_layouts[0]])

@@ -19,7 +19,7 @@ import math
 import keras
 
 from .. import fragment as fr
-from ..fragment import F, nn
+from ..fragment import F, nn, torch
 from ..layout import Layout
 from ..registry import SPATIAL, register
 from ._padding import as_tuple, simplify, static_same_pads, torch_pad_arg
@@ -113,22 +113,28 @@ _GLOBAL = {
 }
 
 
-_GLOBAL_NOTE = "mean/amax over the spatial axes in the input's own layout (no permute); keepdims; no masks"
+_GLOBAL_NOTE = "mean/amax over the spatial axes in the input's own layout (no permute); keepdims"
 
 
 # Images pull their maps channels-first (like the other spatial layers); 1D inputs are as often
 # sequences (Embedding, RNN, Dense outputs) as 1D feature maps, so they stay in the layout given.
 @register(keras.layers.GlobalAveragePooling2D, keras.layers.GlobalAveragePooling3D,
           keras.layers.GlobalMaxPooling2D, keras.layers.GlobalMaxPooling3D, layout=SPATIAL, note=_GLOBAL_NOTE)
-@register(keras.layers.GlobalAveragePooling1D, keras.layers.GlobalMaxPooling1D, note=_GLOBAL_NOTE)
+@register(keras.layers.GlobalMaxPooling1D, note=_GLOBAL_NOTE + "; Keras' max ignores masks")
+@register(keras.layers.GlobalAveragePooling1D,
+          note=_GLOBAL_NOTE + "; under a Keras mask, the mean over the unmasked steps (as Keras)")
 def convert_global_pool(ctx) -> fr.Fragment:
     """ops.mean / ops.max over the spatial axes (keras/src/layers/pooling/global_*_pooling*.py).
 
     Works in whatever layout the input has (channels-first feature maps or Keras-order sequences):
-    the reduced axes are remapped through the layout, so it never needs a permute.
+    the reduced axes are remapped through the layout, so it never needs a permute. Of these layers
+    only GlobalAveragePooling1D.call takes a mask (GlobalMaxPooling1D's call has none: Keras' max
+    includes the masked steps).
     """
-    if len(ctx.node.inputs) > 1 or ctx.node.kwargs.get("mask") is not None:
-        raise ctx.unsupported("a mask on global pooling is not supported yet", "masked pooling arrives with issue 5; pool without the mask")
+    if issubclass(ctx.layer.cls, keras.layers.GlobalAveragePooling1D):
+        mask = ctx.mask()
+        if mask is not None:
+            return _masked_mean(ctx, mask)
     rank = ctx.in_rank(0)
     channels_last = (ctx.get("data_format") or "channels_last") == "channels_last"
     keras_axes = range(1, rank - 1) if channels_last else range(2, rank)
@@ -140,3 +146,26 @@ def convert_global_pool(ctx) -> fr.Fragment:
     kept = [a for a in layout.perm if a not in keras_axes]  # batch and channels, in torch order
     out_layout = Layout(tuple(0 if a == 0 else 1 for a in kept))
     return fr.Fragment([x.method(reduce, simplify(dims))], [out_layout])
+
+
+def _masked_mean(ctx, mask: fr.Expr) -> fr.Fragment:
+    """keras/src/layers/pooling/global_average_pooling1d.py with a mask (bool (batch, steps)):
+    sum(where(mask, x, 0), steps) / sum(mask, steps); a fully masked row gives 0 / 0 = nan, as in Keras."""
+    channels_last = (ctx.get("data_format") or "channels_last") == "channels_last"
+    steps_axis, channel_axis = (1, 2) if channels_last else (2, 1)
+    x, layout = ctx.input_unflattened(0)
+    mask_id = mask.id if isinstance(mask, fr.GraphTensor) else None
+    if mask_id is not None and ctx.graph.tensors[mask_id].dtype != "bool":
+        mask = mask.method("bool")  # Keras casts the mask to bool
+    # the mask (batch, steps) gets a size-1 axis where the channels are in this layout
+    m = fr.Local("mask")
+    steps = [(m, mask.method("unsqueeze", layout.torch_axis(channel_axis)))]
+    dim = layout.torch_axis(steps_axis)
+    keep = {"keepdim": True} if ctx.get("keepdims", False) else {}
+    y = torch.attr("where")(m, x, 0.0).method("sum", dim, **keep) / m.method("sum", dim, **keep)
+    if keep:
+        out_layout = layout
+    else:
+        kept = [a for a in layout.perm if a != steps_axis]
+        out_layout = Layout(tuple(0 if a == 0 else 1 for a in kept))
+    return fr.Fragment([y], [out_layout], steps=steps, description="mean over the unmasked steps")

@@ -1,4 +1,5 @@
-"""Preprocessing layers inside the model: Rescaling and Normalization.
+"""Preprocessing layers inside the model: Rescaling and Normalization; lookup, hashing and text
+layers refused with a hint to keep them out of the converted model.
 
 Semantics from keras/src/layers/preprocessing/rescaling.py and normalization.py (Keras 3.15.1);
 tf_keras/src/layers/preprocessing/ (Keras 2) computes the same formulas. Constants become
@@ -10,6 +11,7 @@ import keras
 import numpy as np
 
 from .. import fragment as fr
+from ..errors import UnsupportedError
 from ..layout import Layout
 from ..registry import register
 
@@ -128,3 +130,26 @@ def _broadcast_given(value: np.ndarray, keep: tuple, broadcast_shape: tuple) -> 
     for i in range(1, value.ndim + 1):
         expanded[keep[-i]] = value.shape[-i]
     return np.broadcast_to(value.reshape(expanded), broadcast_shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# Refused: lookup tables, hashing, strings. torch has no string tensors, and these layers'
+# vocabularies (keras/src/layers/preprocessing/index_lookup.py) and hashes (tf.strings
+# FarmHash, keras/src/layers/preprocessing/hashing.py, hashed_crossing.py) belong to the input
+# pipeline: the model to convert is the one after them.
+# ----------------------------------------------------------------------------------------------
+_KEEP_OUTSIDE = ("keep it outside the converted model: run it in the input pipeline (tf.data or Python) and convert "
+                 "the model from the layer after it, e.g. keras.Model(<its output as a keras.Input>, outputs)")
+_REFUSED = {
+    keras.layers.TextVectorization: "works on strings (standardise, split, vocabulary lookup): torch has no string tensors",
+    keras.layers.StringLookup: "maps strings to ids through a vocabulary: torch has no string tensors",
+    keras.layers.IntegerLookup: "maps ids through a vocabulary table (with OOV and mask tokens), a preprocessing step",
+    keras.layers.Hashing: "hashes values with TensorFlow's FarmHash/SipHash (after converting ids to strings)",
+    keras.layers.HashedCrossing: "hashes crossed features with TensorFlow's FarmHash (after converting them to strings)",
+    keras.layers.CategoryEncoding: "encodes ids into one-hot/multi-hot/count vectors, a preprocessing step not converted yet",
+}
+
+
+@register(*_REFUSED, note="refused: keep it in the input pipeline and convert the model after it")
+def refuse_preprocessing(ctx) -> fr.Fragment:
+    raise UnsupportedError(_REFUSED[ctx.layer.cls], _KEEP_OUTSIDE, kind="layer")

@@ -349,3 +349,16 @@ def convert_up_sampling(ctx) -> fr.Fragment:
         if s != 1:
             x = x.method("repeat_interleave", s, dim=layout.torch_axis(k + 1))
     return fr.Fragment([x], [layout])
+
+
+# ----------------------------------------------------------------------------------------------
+# RepeatVector
+# ----------------------------------------------------------------------------------------------
+@register(keras.layers.RepeatVector, note="(N, D) -> (N, n, D) by repeat (channels-first (N, D, n) when a conv reads it)")
+def convert_repeat_vector(ctx) -> fr.Fragment:
+    # keras/src/layers/reshaping/repeat_vector.py: reshape to (N, 1, D), then repeat n times on axis 1
+    n = int(ctx.get("n"))
+    x = ctx.input_keras(0)  # a flattened feature order goes back to Keras order: the features become an axis
+    if ctx.wants_channels_first():
+        return fr.Fragment([x.method("unsqueeze", 2).method("repeat", 1, 1, n)], [Layout.channels_first(3)])
+    return fr.Fragment([x.method("unsqueeze", 1).method("repeat", 1, n, 1)], [Layout.keras(3)])
