@@ -44,4 +44,6 @@ def check(model, *, tolerance: float = TOLERANCE, seed: int = 0, randomize_weigh
 
 
 def forward_source(conversion) -> str:
-    return conversion.source.split("def forward", 1)[1]
+    """The generated model's forward (not that of an inline helper module before it)."""
+    model = conversion.source.split(f"class {conversion.class_name}(nn.Module)", 1)[-1]
+    return model.split("def forward", 1)[1]

@@ -80,7 +80,12 @@ def support_table() -> str:
 def public_name(cls: type) -> str:
     module = cls.__module__
     if module.startswith("keras.src.layers") or module.startswith("keras.src.models"):
-        return f"keras.layers.{cls.__name__}"
+        import keras
+
+        # the exported name, which may differ from the class name (GroupedQueryAttention is
+        # exported as keras.layers.GroupQueryAttention)
+        exported = [n for n, v in vars(keras.layers).items() if v is cls]
+        return f"keras.layers.{cls.__name__ if cls.__name__ in exported or not exported else exported[0]}"
     if module.startswith("keras.src.ops"):
         return f"keras.ops.{cls.__name__}"
     return f"{module}.{cls.__qualname__}"
