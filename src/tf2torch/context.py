@@ -162,7 +162,22 @@ class NodeContext:
             return fr.GraphTensor(given.id)
         if given is not None:
             raise self.unsupported(f"a {argument}= that is not one tensor of the graph is not supported")
+        if argument == "mask" and self._tensor_arguments() > 1:  # Keras fills mask= in only for one tensor argument
+            return None
         return self.input_mask(i)
+
+    def _tensor_arguments(self) -> int:
+        def has_tensor(value) -> bool:
+            if isinstance(value, TensorRef):
+                return True
+            if isinstance(value, (list, tuple)):
+                return any(has_tensor(v) for v in value)
+            if isinstance(value, dict):
+                return any(has_tensor(v) for v in value.values())
+            return False
+
+        named = [v for k, v in self.node.kwargs.items() if not (k == "mask" or k.endswith("_mask"))]
+        return sum(has_tensor(v) for v in list(self.node.args) + named)
 
     def ignore_mask(self) -> None:
         """Declare that Keras itself does not let the mask change this layer's values here

@@ -117,6 +117,7 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
     for t in graph.outputs:
         last_use[t] = end
 
+    masks = _mask_tensors(graph)
     expr_of: dict[int, fr.Expr] = {}
     layout_of: dict[int, Layout] = {}
     bound: dict[str, set[int]] = {}  # variable -> tensors it currently holds
@@ -233,7 +234,7 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
             # the main chain reads like hand-written code: `x = self.layer(x)`; branches and side
             # outputs keep their layer's name
             spare = [v for v in side_chains if free(v, node.index)] if i == 0 else []
-            if graph.tensors[t].dtype == "bool" and _is_mask(graph, t):
+            if t in masks:
                 var = local_names.name("mask")  # a Keras mask keeps its own name
             elif i == 0 and first_input_var == chain and free(chain, node.index):
                 var = chain
@@ -278,15 +279,17 @@ def build_program(graph: Graph, class_name: str, input_layout: str = "torch", tr
     return prog
 
 
-def _is_mask(graph: Graph, t: int) -> bool:
-    """Whether tensor t is (only) used as a Keras mask of other nodes."""
-    users = [n for n in graph.nodes if t in n.masks.values() or t in n.inputs]
-    return bool(users) and all(t in n.masks.values() and t not in _data_inputs(n) for n in users)
-
-
-def _data_inputs(node) -> set[int]:
-    masks = {v.id for k, v in node.kwargs.items() if (k == "mask" or k.endswith("_mask")) and isinstance(v, TensorRef)}
-    return set(node.inputs) - masks
+def _mask_tensors(graph: Graph) -> set[int]:
+    """Tensors that are Keras masks (named `mask` in forward): those given to layers as masks and
+    the bool tensors they are computed from (`x != 0`, Keras' merges combining masks...)."""
+    found: set[int] = set()
+    for node in graph.nodes:
+        found |= set(node.masks.values())
+        found |= {v.id for k, v in node.kwargs.items() if (k == "mask" or k.endswith("_mask")) and isinstance(v, TensorRef)}
+    for node in reversed(graph.nodes):
+        if any(t in found for t in node.outputs):
+            found |= {t for t in node.inputs if graph.tensors[t].dtype == "bool"}
+    return {t for t in found if graph.tensors[t].producer is not None}
 
 
 def _names(expr) -> set[str]:

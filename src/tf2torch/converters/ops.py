@@ -262,6 +262,10 @@ def convert_logical(ctx) -> fr.Fragment:
     args = _arguments(ctx)  # tensorflow/numpy.py logical_and: tf.cast(x, "bool") on both
     if not all(isinstance(v, _T) for v in (args["x1"], args["x2"])):
         raise ctx.unsupported("logical ops with constant operands are not supported", "compare two tensors")
+    same = ctx.node.inputs[args["x1"].index] == ctx.node.inputs[args["x2"].index]
+    if same and ctx.layer.cls is not knp.LogicalXor and ctx.inputs[0].dtype == "bool":
+        # a and a, a or a: Keras' merges combine the masks of their inputs, often one mask twice
+        return fr.Fragment([ctx.input(0)], [ctx.in_layouts[0]])
     ops = _elementwise(ctx, [args["x1"], args["x2"]], [None, None])  # torch.logical_* read nonzero as True
     name = {knp.LogicalAnd: "logical_and", knp.LogicalOr: "logical_or", knp.LogicalXor: "logical_xor"}[ctx.layer.cls]
     return fr.Fragment([torch.attr(name)(*ops.exprs)], [ops.layout])
