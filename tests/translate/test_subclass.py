@@ -384,7 +384,8 @@ def test_train_time_layers_act_in_training(layer, ctor, forward):
 @pytest.mark.parametrize("code, why", [
     pytest.param("self.m = layers.BatchNormalization()", "depends on the rank of its input", id="rank-unknown"),
     pytest.param("self.m = layers.LayerNormalization()", "no lazy version", id="size-unknown"),
-    pytest.param("self.m = layers.MultiHeadAttention(2, 4)", "not supported by the model converter", id="unsupported"),
+    pytest.param("self.m = layers.MelSpectrogram()", "not supported by the model converter", id="unsupported"),
+    pytest.param("self.m = layers.Hashing(8)", "convert the model from the layer after it", id="refused"),
     pytest.param("self.m = layers.Dense(8, use_bias=flag)", "`flag`", id="flag-argument"),
     pytest.param("self.m = layers.Dense(8, activation=act)", "cannot rebuild Dense statically", id="unknown-activation"),
     pytest.param("self.m = layers.Dropout(0.5, noise_shape=(None, 1, 8))", "noise_shape", id="noise-shape"),
