@@ -15,7 +15,7 @@ quiet_tensorflow()
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "demo_out"
 EXAMPLES = [("linear_regression", "mse", "sgd"), ("cnn", "sparse_categorical_crossentropy", "adam"),
-            ("lstm", "categorical_crossentropy", "adam")]
+            ("lstm", "categorical_crossentropy", "adam"), ("text_classifier", "sparse_categorical_crossentropy", "adam")]
 
 
 def load_example(name: str):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras as K
+import torch
 from keras.src.ops import numpy as knp
 
 import tf2torch
@@ -322,3 +323,22 @@ def test_keras2_mask_that_cannot_be_rebuilt_is_refused():
     with pytest.raises(ConversionError, match="cannot rebuild for a Keras 2 file") as info:
         keras2.read_model(K.Model(seq, L.LSTM(2, name="lstm")(repeated)))
     assert [p.where for p in info.value.problems] == ["lstm"]
+
+
+@pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")
+def test_keras2_masked_text_model_h5(tmp_path):
+    """A Keras 2 file with a mask: Embedding(mask_zero) -> Bidirectional GRU(reset_after=False)
+    -> Dense (passes the mask on) -> LSTM; verification feeds padded rows, and an explicit
+    pre-padded batch (pad_sequences' default) matches tf_keras."""
+    ids = K.Input((11,), dtype="int32", name="ids")
+    x = L.Embedding(20, 6, mask_zero=True)(ids)
+    x = L.Bidirectional(L.GRU(4, return_sequences=True, reset_after=False))(x)
+    x = L.LSTM(5)(L.Dense(3)(x))
+    model = K.Model(ids, L.Dense(2)(x))
+    conversion = convert_h5(model, tmp_path)
+    assert conversion.report["inputs"][0]["padding"] == 0
+    batch = K.utils.pad_sequences([[3, 4, 5], [1] * 11, [7, 2, 9, 9, 1, 4]], maxlen=11).astype("int32")
+    with torch.inference_mode():
+        got = conversion.module(torch.from_numpy(batch)).numpy()
+    expected = model(batch, training=False).numpy()
+    assert np.abs(got - expected).max() <= TOLERANCE * np.abs(expected).max()
