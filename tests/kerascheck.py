@@ -47,3 +47,30 @@ def forward_source(conversion) -> str:
     """The generated model's forward (not that of an inline helper module before it)."""
     model = conversion.source.split(f"class {conversion.class_name}(nn.Module)", 1)[-1]
     return model.split("def forward", 1)[1]
+
+
+def same_as_keras(conversion, model, arrays, tolerance: float = TOLERANCE, context=""):
+    """The converted module against `model(arrays, training=False)` on explicit batches (Keras
+    layout; a single array or a list); returns the torch outputs in Keras layout. NaN (a fully
+    masked mean is 0 / 0) must stand where Keras has it."""
+    import torch
+
+    arrays = list(arrays) if isinstance(arrays, (list, tuple)) else [arrays]
+    specs = conversion.report["inputs"]
+    args = [torch.from_numpy(np.transpose(a, s["permutation"]).copy()) for a, s in zip(arrays, specs)]
+    expected = model(arrays if len(arrays) > 1 else arrays[0], training=False)
+    expected = [np.asarray(e) for e in (expected if isinstance(expected, (list, tuple)) else [expected])]
+    with torch.inference_mode():
+        got = conversion.module(*args)
+    got = [got] if isinstance(got, torch.Tensor) else list(got)
+    assert len(got) == len(expected)
+    results = []
+    for g, e, out in zip(got, expected, conversion.report["outputs"]):
+        g = np.transpose(g.numpy(), np.argsort(out["permutation"]))
+        assert g.shape == e.shape, (context, out["name"])
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(e))
+        ok = ~np.isnan(e)
+        if ok.any():
+            assert np.abs(g[ok] - e[ok]).max() <= tolerance * max(np.abs(e[ok]).max(), 1e-6), (context, out["name"])
+        results.append(g)
+    return results if len(results) > 1 else results[0]

@@ -7,9 +7,8 @@ like `keras.utils.pad_sequences` makes them.
 import keras
 import numpy as np
 import pytest
-import torch
 
-from kerascheck import TOLERANCE, check, forward_source
+from kerascheck import check, forward_source, same_as_keras
 
 L = keras.layers
 VOCAB, TIME = 40, 13
@@ -19,18 +18,6 @@ def padded_batch(padding: str, seed: int = 0, lengths=(13, 9, 4, 1, 7)) -> np.nd
     rng = np.random.default_rng(seed)
     sequences = [rng.integers(1, VOCAB, n).tolist() for n in lengths]
     return keras.utils.pad_sequences(sequences, maxlen=TIME, padding=padding).astype("int32")
-
-
-def assert_matches_keras(conversion, model, ids: np.ndarray) -> None:
-    expected = model(ids, training=False)
-    expected = [np.asarray(e) for e in (expected if isinstance(expected, (list, tuple)) else [expected])]
-    with torch.inference_mode():
-        got = conversion.module(torch.from_numpy(ids))
-    got = [got] if isinstance(got, torch.Tensor) else list(got)
-    assert len(got) == len(expected)
-    for g, e in zip(got, expected):
-        assert g.shape == e.shape
-        assert np.abs(g.numpy() - e).max() <= TOLERANCE * np.abs(e).max()
 
 
 @pytest.fixture(params=["pre", "post"])
@@ -49,7 +36,7 @@ def test_text_classifier_bilstm_with_mask(padding):
     model = text_classifier()
     conversion = check(model)
     assert conversion.report["inputs"][0]["padding"] == 0  # the verifier fed padded rows
-    assert_matches_keras(conversion, model, padded_batch(padding))
+    same_as_keras(conversion, model, padded_batch(padding))
     assert "!= 0" in forward_source(conversion)  # the mask is explicit in the generated code
 
 
@@ -65,7 +52,7 @@ def test_seq2seq_encoder_return_state(cell, padding):
     model = seq2seq_encoder(cell)
     conversion = check(model)
     assert len(conversion.report["outputs"]) == (3 if cell is L.LSTM else 2)
-    assert_matches_keras(conversion, model, padded_batch(padding, seed=1))
+    same_as_keras(conversion, model, padded_batch(padding, seed=1))
 
 
 def transformer_encoder():
@@ -82,7 +69,7 @@ def transformer_encoder():
 def test_small_transformer_encoder_with_padding_mask(padding):
     model = transformer_encoder()
     conversion = check(model)
-    assert_matches_keras(conversion, model, padded_batch(padding, seed=2))
+    same_as_keras(conversion, model, padded_batch(padding, seed=2))
     forward = forward_source(conversion)
     assert "mask = tokens != 0" in forward or "mask = x != 0" in forward
     assert "logical_or" not in forward  # Keras' Add combines one mask with itself: no op for that

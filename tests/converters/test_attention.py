@@ -7,10 +7,9 @@ compared to `model(x, training=False)`.
 import keras
 import numpy as np
 import pytest
-import torch
 
 import tf2torch
-from kerascheck import TOLERANCE, check
+from kerascheck import TOLERANCE, check, same_as_keras
 from tf2torch.errors import ConversionError
 
 pytestmark = pytest.mark.filterwarnings("ignore:Layer '.*' \\(of type EinsumDense\\) was passed an input with a mask")
@@ -22,22 +21,6 @@ VOCAB, T_Q, T_V = 11, 7, 9  # odd lengths; query and value lengths differ in cro
 def model_source(conv) -> str:
     """The generated model class (the helpers before it have their own forward)."""
     return conv.source.split(f"class {conv.class_name}(nn.Module)", 1)[1]
-
-
-def compare(conv, model, inputs: list):
-    """The converted module against Keras on explicit inputs (Keras layout)."""
-    expected = model(inputs if len(inputs) > 1 else inputs[0], training=False)
-    expected = [np.asarray(e) for e in (expected if isinstance(expected, (list, tuple)) else [expected])]
-    args = [torch.from_numpy(np.ascontiguousarray(np.transpose(x, spec["permutation"])))
-            for x, spec in zip(inputs, conv.report["inputs"])]
-    with torch.inference_mode():
-        got = conv.module(*args)
-    got = [got] if isinstance(got, torch.Tensor) else list(got)
-    assert len(got) == len(expected)
-    for g, e, out in zip(got, expected, conv.report["outputs"]):
-        g = np.transpose(g.numpy(), np.argsort(out["permutation"]))
-        assert g.shape == e.shape and np.isfinite(g).all()
-        assert np.abs(g - e).max() <= TOLERANCE * max(np.abs(e).max(), 1e-6), out["name"]
 
 
 def padded_ids(n_rows: int, time: int, seed: int = 0) -> np.ndarray:
@@ -96,9 +79,9 @@ def test_mha_cross_attention(call, with_key):
     inputs = [q, v, k] if with_key else [q, v]
     model = keras.Model(inputs, L.MultiHeadAttention(2, 4)(*inputs, **call))
     conv = check(model)
-    # (the symbolic scores shape Keras reports is (B, N, T, T): compare() checks the real (B, N, T, S))
+    # (the symbolic scores shape Keras reports is (B, N, T, T): same_as_keras() checks the real (B, N, T, S))
     rng = np.random.default_rng(3)
-    compare(conv, model, [rng.standard_normal((3,) + tuple(t.shape[1:])).astype("float32") for t in inputs])
+    same_as_keras(conv, model, [rng.standard_normal((3,) + tuple(t.shape[1:])).astype("float32") for t in inputs])
 
 
 @pytest.mark.parametrize("call", CALLS)
@@ -112,7 +95,7 @@ def test_mha_explicit_attention_mask(call):
     m = rng.random((3, T_Q, T_Q)) < 0.5
     m[0, 2] = False  # query 2 of row 0 may attend to nothing
     m[2] = False  # nothing at all
-    compare(conv, model, [rng.standard_normal((3, T_Q, 8)).astype("float32"), m])
+    same_as_keras(conv, model, [rng.standard_normal((3, T_Q, 8)).astype("float32"), m])
 
 
 @pytest.mark.parametrize("call", CALLS[:3])
@@ -126,7 +109,7 @@ def test_mha_fully_masked_rows_large_logits(call):
     m = rng.random((2, T_Q, T_Q)) < 0.5
     m[:, 1] = False
     m[1] = False
-    compare(conv, model, [300 * rng.standard_normal((2, T_Q, 8)).astype("float32"), m])
+    same_as_keras(conv, model, [300 * rng.standard_normal((2, T_Q, 8)).astype("float32"), m])
 
 
 MASKED = [
@@ -148,7 +131,7 @@ def test_mha_embedding_mask(kwargs, call):
     conv = check(model)
     source = model_source(conv)
     assert "query_mask=mask, value_mask=mask" in source and "key_mask" not in source
-    compare(conv, model, [padded_ids(5, T_Q)])
+    same_as_keras(conv, model, [padded_ids(5, T_Q)])
 
 
 def test_mha_cross_attention_two_masks():
@@ -158,7 +141,7 @@ def test_mha_cross_attention_two_masks():
     model = keras.Model([q_ids, v_ids], L.MultiHeadAttention(3, 2)(q, v, k))
     conv = check(model)
     assert "key_mask=" not in model_source(conv)  # the same mask tensor as value_mask
-    compare(conv, model, [padded_ids(4, T_Q, 1), padded_ids(4, T_V, 2)[::-1].copy()])
+    same_as_keras(conv, model, [padded_ids(4, T_Q, 1), padded_ids(4, T_V, 2)[::-1].copy()])
 
 
 def test_mha_masking_layer_and_attention_mask():
@@ -171,7 +154,7 @@ def test_mha_masking_layer_and_attention_mask():
     xs = rng.standard_normal((3, T_Q, 4)).astype("float32")
     xs[0, :3] = 0.0
     xs[1, -2:] = 0.0
-    compare(conv, model, [xs, rng.random((3, T_Q, T_Q)) < 0.7])
+    same_as_keras(conv, model, [xs, rng.random((3, T_Q, T_Q)) < 0.7])
 
 
 def test_transformer_encoder_block():
@@ -184,7 +167,7 @@ def test_transformer_encoder_block():
     conv = check(model)
     source = model_source(conv)
     assert "self.self_attention = MultiHeadAttention(" in source and ".permute(" not in source
-    compare(conv, model, [padded_ids(5, T_V, 5)])
+    same_as_keras(conv, model, [padded_ids(5, T_V, 5)])
 
 
 def test_mha_dynamic_time():
@@ -192,7 +175,7 @@ def test_mha_dynamic_time():
     model = keras.Model([q, v], L.MultiHeadAttention(2, 4)(q, v, use_causal_mask=True))
     conv = check(model)
     rng = np.random.default_rng(6)
-    compare(conv, model, [rng.standard_normal((2, 5, 8)).astype("float32"), rng.standard_normal((2, 3, 8)).astype("float32")])
+    same_as_keras(conv, model, [rng.standard_normal((2, 5, 8)).astype("float32"), rng.standard_normal((2, 3, 8)).astype("float32")])
 
 
 def test_mha_weights_are_linear():
@@ -232,7 +215,7 @@ def test_group_query_attention(kwargs, call):
     model = keras.Model(ids, L.GroupQueryAttention(4, 4, 2, **kwargs)(e, e, **call))
     conv = check(model)
     assert "num_key_value_heads=2" in model_source(conv)
-    compare(conv, model, [padded_ids(4, T_Q, 7)])
+    same_as_keras(conv, model, [padded_ids(4, T_Q, 7)])
 
 
 def test_group_query_cross_attention_one_kv_head():
@@ -268,7 +251,7 @@ def test_score_attention(make, ctor, n_inputs, call):
     conv = check(model)
     source = model_source(conv)
     assert ctor in source and "query_mask=mask" in source
-    compare(conv, model, [padded_ids(4, T_Q, 8), padded_ids(4, T_V, 9)[::-1].copy()])
+    same_as_keras(conv, model, [padded_ids(4, T_Q, 8), padded_ids(4, T_V, 9)[::-1].copy()])
 
 
 def test_attention_without_masks():
@@ -309,7 +292,7 @@ def test_attention_explicit_mask_list():
     rng = np.random.default_rng(10)
     masks = [rng.random((3, T_Q)) < 0.6, rng.random((3, T_V)) < 0.6]
     masks[1][0] = False  # every value masked
-    compare(conv, model, [rng.standard_normal((3, T_Q, 6)).astype("float32"),
+    same_as_keras(conv, model, [rng.standard_normal((3, T_Q, 6)).astype("float32"),
                           rng.standard_normal((3, T_V, 6)).astype("float32")] + masks)
 
 

@@ -7,9 +7,8 @@ torch (`a + b`, `torch.cat([a, b], dim=1)`) and permute only where layouts reall
 import keras
 import numpy as np
 import pytest
-import torch
 
-from kerascheck import TOLERANCE, check, forward_source
+from kerascheck import TOLERANCE, check, forward_source, same_as_keras
 
 L = keras.layers
 
@@ -180,21 +179,6 @@ TOKENS = np.array([[0, 0, 3, 5, 2, 7, 1], [4, 2, 6, 0, 0, 0, 0], [0] * 7, [3, 0,
                   np.int32)
 
 
-def same_as_keras(conversion, model, arrays):
-    """The converted module against model(arrays, training=False) on explicit batches."""
-    specs = conversion.report["inputs"]
-    args = [torch.from_numpy(np.ascontiguousarray(np.transpose(a, s["permutation"]))) for a, s in zip(arrays, specs)]
-    expected = np.asarray(model(arrays, training=False))
-    with torch.inference_mode():
-        got = conversion.module(*args).numpy()
-    got = np.transpose(got, np.argsort(conversion.report["outputs"][0]["permutation"]))
-    assert got.shape == expected.shape
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))  # a fully masked mean is 0 / 0
-    ok = ~np.isnan(expected)
-    assert np.abs(got[ok] - expected[ok]).max() <= TOLERANCE * np.abs(expected[ok]).max()
-    return got
-
-
 MASKED_MERGES = [pytest.param(L.Multiply, id="multiply"), pytest.param(L.Maximum, id="maximum"),
                  pytest.param(L.Minimum, id="minimum")]
 
@@ -270,7 +254,7 @@ def test_keras2_h5(tmp_path):
     import tf_keras
 
     import tf2torch
-    from kerascheck import TOLERANCE, randomize
+    from kerascheck import randomize
 
     K = tf_keras.layers
     inp, vec = tf_keras.Input((9, 7, 3)), tf_keras.Input((4,))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tf2torch
-from kerascheck import TOLERANCE, check, forward_source
+from kerascheck import TOLERANCE, check, forward_source, same_as_keras
 from tf2torch.converters.pooling import torch_pool_out_size
 from tf2torch.errors import ConversionError
 
@@ -227,25 +227,6 @@ def test_global_pooling_dynamic_sizes():
 # Token rows of 7 steps (0 pads): pre-padded, post-padded, fully masked, holes inside, unpadded
 TOKENS = np.array([[0, 0, 3, 5, 2, 7, 1], [4, 2, 6, 0, 0, 0, 0], [0] * 7, [3, 0, 5, 0, 2, 9, 0], [1, 2, 3, 4, 5, 6, 7]],
                   np.int32)
-
-
-def same_as_keras(conversion, model, arrays):
-    """The converted module against model(arrays, training=False) on explicit batches; nan
-    (a fully masked mean: 0 / 0) must be where Keras has it."""
-    specs = conversion.report["inputs"]
-    args = [torch.from_numpy(np.ascontiguousarray(np.transpose(a, s["permutation"]))) for a, s in zip(arrays, specs)]
-    expected = model(arrays if len(arrays) > 1 else arrays[0], training=False)
-    expected = [np.asarray(e) for e in (expected if isinstance(expected, (list, tuple)) else [expected])]
-    with torch.inference_mode():
-        got = conversion.module(*args)
-    got = [got] if isinstance(got, torch.Tensor) else list(got)
-    assert len(got) == len(expected)
-    for g, e, out in zip(got, expected, conversion.report["outputs"]):
-        g = np.transpose(g.numpy(), np.argsort(out["permutation"]))
-        assert g.shape == e.shape
-        np.testing.assert_array_equal(np.isnan(g), np.isnan(e))
-        ok = ~np.isnan(e)
-        assert np.abs(g[ok] - e[ok]).max() <= TOLERANCE * np.abs(e[ok]).max()
 
 
 @pytest.mark.filterwarnings("ignore:Layer 'global_max_pooling1d")

@@ -3,10 +3,9 @@ custom activations, GRU reset_after=False, masks of every padding, refusals."""
 import keras
 import numpy as np
 import pytest
-import torch
 
 import tf2torch
-from kerascheck import TOLERANCE, check, forward_source
+from kerascheck import TOLERANCE, check, forward_source, same_as_keras
 from tf2torch.errors import ConversionError
 
 L = keras.layers
@@ -40,16 +39,7 @@ def check_batches(conversion, model, sizes=(1, 3, 4), time=9, seed=1, high=None)
             x = rng.standard_normal(shape).astype(spec["dtype"])
         else:
             x = rng.integers(0, high, shape).astype(spec["dtype"])
-        expected = model(x, training=False)
-        expected = [np.asarray(e) for e in (expected if isinstance(expected, (list, tuple)) else [expected])]
-        with torch.inference_mode():
-            got = conversion.module(torch.from_numpy(np.ascontiguousarray(np.transpose(x, spec["permutation"]))))
-        got = [got] if isinstance(got, torch.Tensor) else list(got)
-        assert len(got) == len(expected)
-        for g, e, out in zip(got, expected, conversion.report["outputs"]):
-            g = np.transpose(g.numpy(), np.argsort(out["permutation"]))
-            assert g.shape == e.shape
-            assert np.abs(g - e).max() <= TOLERANCE * np.abs(e).max(), (n, out["name"])
+        same_as_keras(conversion, model, x, context=f"batch {n}")
 
 
 @pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`")
@@ -182,16 +172,7 @@ def check_masked(conversion, model, ids):
     post-padded rows only (the packed path) and on rows with holes only (the step loop)."""
     inputs = ids if isinstance(ids, list) else [ids]
     for rows in (slice(None), [0, 4, 5, 7], [1, 3]):
-        batch = [a[rows] for a in inputs]
-        expected = model(batch if len(batch) > 1 else batch[0], training=False)
-        expected = [np.asarray(e) for e in (expected if isinstance(expected, (list, tuple)) else [expected])]
-        with torch.inference_mode():
-            got = conversion.module(*[torch.from_numpy(np.ascontiguousarray(a)) for a in batch])
-        got = [got] if isinstance(got, torch.Tensor) else list(got)
-        assert len(got) == len(expected)
-        for g, e in zip(got, expected):
-            assert g.shape == e.shape
-            assert np.abs(g.numpy() - e).max() <= TOLERANCE * np.abs(e).max()
+        same_as_keras(conversion, model, [a[rows] for a in inputs], context=f"rows {rows}")
 
 
 MASKED = [pytest.param(c.values[0], c.values[1], k.values[0], id=f"{c.id}-{k.id}")
