@@ -1,6 +1,7 @@
 """What a converter sees of the graph: its node, the inputs' shapes and layouts, the weights."""
 from __future__ import annotations
 
+import inspect
 from functools import cached_property
 from typing import Any
 
@@ -157,7 +158,7 @@ class NodeContext:
         """The mask Keras' `call` receives as `argument`: the one passed explicitly if any, else the
         Keras mask of input i (what Layer.__call__ fills in, keras/src/layers/layer.py step 6)."""
         self.mask_handled = True
-        given = self.node.kwargs.get(argument)
+        given = self.call_argument(argument)
         if isinstance(given, TensorRef):
             return fr.GraphTensor(given.id)
         if given is not None:
@@ -178,6 +179,24 @@ class NodeContext:
 
         named = [v for k, v in self.node.kwargs.items() if not (k == "mask" or k.endswith("_mask"))]
         return sum(has_tensor(v) for v in list(self.node.args) + named)
+
+    # --- call arguments ---------------------------------------------------------------------
+    def call_arguments(self) -> dict[str, Any]:
+        """The Keras call's arguments by parameter name, positional ones included (tensors as
+        TensorRef placeholders); only those the call was given."""
+        try:
+            bound = inspect.signature(self.layer.cls.call).bind(None, *self.node.args, **self.node.kwargs)
+        except (TypeError, ValueError):  # a call Keras' signature does not describe (**kwargs...)
+            return dict(self.node.kwargs)
+        arguments = dict(bound.arguments)
+        arguments.pop(next(iter(arguments)), None)  # self
+        for name, param in inspect.signature(self.layer.cls.call).parameters.items():
+            if param.kind is inspect.Parameter.VAR_KEYWORD and name in arguments:
+                arguments.update(arguments.pop(name))
+        return arguments
+
+    def call_argument(self, name: str, default=None):
+        return self.call_arguments().get(name, default)
 
     def ignore_mask(self) -> None:
         """Declare that Keras itself does not let the mask change this layer's values here

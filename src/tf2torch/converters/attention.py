@@ -18,7 +18,6 @@ reshaped and transposed into nn.Linear weights.
 """
 from __future__ import annotations
 
-import inspect
 import math
 
 import keras
@@ -30,13 +29,6 @@ from ..layout import Layout
 from ..registry import KERAS, register
 
 _T = Transpose((1, 0))
-
-
-def call_arguments(ctx) -> dict:
-    """The Keras call's arguments by name (TensorRef placeholders for tensors)."""
-    signature = inspect.signature(ctx.layer.cls.call)
-    bound = signature.bind(None, *ctx.node.args, **ctx.node.kwargs)
-    return {k: v for k, v in bound.arguments.items() if k != "self"}
 
 
 def index_of(ctx, ref) -> int:
@@ -66,7 +58,7 @@ def _linear(source: str, features: int, heads: int, head_dim: int, use_bias: boo
 def _multi_head(ctx, *, heads: int, kv_heads: int | None, key_dim: int, value_dim: int, output_shape: tuple,
                 query_mask_argument: bool) -> fr.Fragment:
     """MultiHeadAttention and GroupedQueryAttention: one inline MultiHeadAttention module."""
-    args = call_arguments(ctx)
+    args = ctx.call_arguments()
     use_bias = bool(ctx.get("use_bias", True))
     gate = bool(ctx.get("use_gate", False))
     dropout = float(ctx.get("dropout", 0.0) or 0.0)
@@ -167,7 +159,7 @@ def convert_multi_head_attention(ctx) -> fr.Fragment:
     value_dim = int(ctx.get("value_dim") or key_dim)
     output_shape = ctx.get("output_shape")
     if output_shape in (None, (), []):
-        args = call_arguments(ctx)
+        args = ctx.call_arguments()
         output_shape = (int(ctx.in_shape(index_of(ctx, args["query"]))[-1]),)
     elif isinstance(output_shape, int):
         output_shape = (output_shape,)
@@ -180,7 +172,7 @@ def convert_multi_head_attention(ctx) -> fr.Fragment:
           note="the inline MultiHeadAttention module with key/value heads repeated; masks as MultiHeadAttention")
 def convert_group_query_attention(ctx) -> fr.Fragment:
     head_dim = int(ctx.get("head_dim"))
-    args = call_arguments(ctx)
+    args = ctx.call_arguments()
     features = int(ctx.in_shape(index_of(ctx, args["query"]))[-1])
     return _multi_head(ctx, heads=int(ctx.get("num_query_heads")), kv_heads=int(ctx.get("num_key_value_heads")),
                        key_dim=head_dim, value_dim=head_dim, output_shape=(features,), query_mask_argument=True)
@@ -189,7 +181,7 @@ def convert_group_query_attention(ctx) -> fr.Fragment:
 # ----------------------------------------------------------------------------------------------
 def _score_attention(ctx, helper: str, ctor_args: tuple, ctor_kwargs: dict, params: dict) -> fr.Fragment:
     """Attention and AdditiveAttention: call(inputs=[query, value, key?], mask=[query_mask, value_mask])."""
-    args = call_arguments(ctx)
+    args = ctx.call_arguments()
     dropout = float(ctx.get("dropout", 0.0) or 0.0)
     _check_training(ctx, args, dropout)
     if ctx.training and dropout:
@@ -253,7 +245,7 @@ def convert_attention(ctx) -> fr.Fragment:
           note="inline BahdanauAttention module: use_scale, masks, causal, scores output")
 def convert_additive_attention(ctx) -> fr.Fragment:
     use_scale = bool(ctx.get("use_scale", True))
-    args = call_arguments(ctx)
+    args = ctx.call_arguments()
     features = int(ctx.in_shape(index_of(ctx, args["inputs"][0]))[-1])
     params = {"scale": fr.from_keras("scale")} if use_scale else {}
     return _score_attention(ctx, "BahdanauAttention", (features,), {} if use_scale else {"use_scale": False}, params)

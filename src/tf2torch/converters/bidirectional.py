@@ -20,7 +20,7 @@ from .. import fragment as fr
 from ..fragment import torch
 from ..layout import Layout
 from ..registry import KERAS, register
-from .recurrent import _features, _weight_dirs, call_argument, check_common
+from .recurrent import _features, _weight_dirs, check_common
 from .rnn_cells import layer_mask, Cell, cell_module, check_cell, rnn_call, stacked_state, torch_state
 
 _LAYERS = {"LSTM": "LSTM", "GRU": "GRU", "SimpleRNN": "RNN"}
@@ -83,7 +83,7 @@ def _directions(ctx) -> tuple[Cell, Cell]:
 
 
 def _initial_states(ctx, n_states: int) -> list[fr.Expr]:
-    given = call_argument(ctx, "initial_state", 1)
+    given = ctx.call_argument("initial_state")
     if given is None:
         return []
     given = list(given) if isinstance(given, (list, tuple)) else [given]

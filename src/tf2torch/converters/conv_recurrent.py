@@ -24,7 +24,6 @@ from ..registry import KERAS, register
 from ._padding import as_tuple, simplify, static_same_pads, torch_pad_arg
 from .activations import activation_name
 from .conv import _TORCH_CONV, check_channels_last, conv_kwargs, kernel_to_torch
-from .recurrent import call_argument
 
 # Keras activation -> torch module: the helper applies activations as modules
 _ACTIVATIONS = {
@@ -68,7 +67,7 @@ def convert_conv_lstm(ctx) -> fr.Fragment:
                               "the generated module is stateless",
                               "convert the same model built with stateful=False and pass the states "
                               "between calls yourself (initial_state)")
-    if (ctx.training or call_argument(ctx, "training", 3) is True) and (ctx.get("dropout", 0) or ctx.get("recurrent_dropout", 0)):
+    if (ctx.training or ctx.call_argument("training") is True) and (ctx.get("dropout", 0) or ctx.get("recurrent_dropout", 0)):
         raise ctx.unsupported("called with training=True: dropout masks are random", "call the layer in inference mode")
     rank = ctx.in_rank(0)
     n = rank - 3
@@ -108,12 +107,7 @@ def convert_conv_lstm(ctx) -> fr.Fragment:
     x = ctx.input(0, sequence_layout)
     if input_pad is not None:  # TF's 'same' at stride > 1 pads the odd pixel after: F.pad pads the last dims
         x = F.attr("pad")(x, input_pad)
-    given = call_argument(ctx, "mask", 2)
-    if isinstance(given, TensorRef) and "mask" not in ctx.node.kwargs:  # passed by position
-        ctx.ignore_mask()  # read here, not through ctx.mask()
-        mask = fr.GraphTensor(given.id)
-    else:
-        mask = ctx.mask()  # the explicit mask= or the input's Keras mask, bool (N, T[, *spatial])
+    mask = ctx.mask()  # the mask given to the call or the input's Keras mask, bool (N, T[, *spatial])
     backwards = bool(ctx.get("go_backwards", False))
     if backwards:  # outputs stay in processing (reversed) order, like Keras
         x = x.method("flip", 1)
@@ -146,7 +140,7 @@ def convert_conv_lstm(ctx) -> fr.Fragment:
 
 def initial_state(ctx, n: int) -> fr.Expr | None:
     """Keras initial_state=[h0, c0] (each (N, *spatial, F)) as the helper's channels-first (h0, c0)."""
-    given = call_argument(ctx, "initial_state", 1)
+    given = ctx.call_argument("initial_state")
     if given is None:
         return None
     given = list(given) if isinstance(given, (list, tuple)) else [given]

@@ -65,7 +65,7 @@ def convert_rnn(ctx) -> fr.Fragment:
         cell = Cell(KINDS[s["class_name"]], s.get("config", {}), prefix, n_in)
         cells.append(cell)
         n_in = cell.units
-    if len(cells) > 1 and (ctx.get("return_state", False) or call_argument(ctx, "initial_state", 1) is not None):
+    if len(cells) > 1 and (ctx.get("return_state", False) or ctx.call_argument("initial_state") is not None):
         raise ctx.unsupported("return_state or initial_state with stacked cells (nested states) is not supported",
                               "use one RNN layer per cell")
     return layer_fragment(ctx, cells)
@@ -91,19 +91,13 @@ def _weight_dirs(ctx) -> list[str]:
 def check_common(ctx) -> None:
     """Layer-level refusals (the cell's own are in rnn_cells.check_cell)."""
     check_cell(ctx, Cell("RNN", {**ctx.config, "units": 1, "activation": "tanh"}))
-    if call_argument(ctx, "training", 3) is True and (ctx.get("dropout", 0) or ctx.get("recurrent_dropout", 0)):
+    if ctx.call_argument("training") is True and (ctx.get("dropout", 0) or ctx.get("recurrent_dropout", 0)):
         raise ctx.unsupported("called with training=True: dropout masks are random", "call the layer in inference mode")
-
-
-def call_argument(ctx, name: str, position: int):
-    """A call argument of the Keras layer (RNN.call(sequences, initial_state, mask, training))."""
-    args = ctx.node.args
-    return args[position] if len(args) > position else ctx.node.kwargs.get(name)
 
 
 def initial_state(ctx, n_states: int) -> list[fr.Expr]:
     """Keras initial_state=[h0(, c0)] (each (N, U)) as Keras-layout expressions of the graph."""
-    given = call_argument(ctx, "initial_state", 1)
+    given = ctx.call_argument("initial_state")
     if given is None:
         return []
     given = list(given) if isinstance(given, (list, tuple)) else [given]
