@@ -1,4 +1,6 @@
 """Functional graphs: several inputs and outputs, shared layers, nested models, layouts at the boundary."""
+import ast
+
 import keras
 import numpy as np
 import pytest
@@ -135,3 +137,14 @@ def test_small_mobile_style_network_runs_channels_first_without_permutes():
     out = L.Dense(5)(L.Dropout(0.2)(x))
     conversion = check(keras.Model(inp, out))
     assert conversion.report["permutes_in_forward"] == 0
+
+
+@pytest.mark.parametrize("model_name", ['a"""b', "back\\slash", "new\nline", "nul\x00", "ls\u2028ps\u2029", "sur\ud800", "x" * 10000])
+def test_model_name_in_the_docstring_cannot_break_out(model_name):
+    inp = keras.Input((4,), name="in")
+    model = keras.Model(inp, L.Dense(2, name="keras_rnn")(inp), name=model_name)
+    conversion = check(model)
+    compile(conversion.source.encode("utf-8"), "model.py", "exec")  # as written to model.py
+    doc = ast.get_docstring(next(n for n in ast.parse(conversion.source).body if isinstance(n, ast.ClassDef)))
+    assert "\n" not in doc and "\u2028" not in doc and len(doc) < 300
+    assert "self.keras_rnn_ = " in conversion.source  # never the name of an inline helper

@@ -11,10 +11,10 @@ import torch.nn
 
 from . import fragment as fr
 from .context import LayoutPlanner, NodeContext, convert_layout
-from .errors import ConversionError, Unsupported, UnsupportedError
+from .errors import ConversionError, InputError, Unsupported, UnsupportedError
 from .ir import Graph, Layer, TensorRef
 from .layout import Layout
-from .names import RESERVED, Namespace
+from .names import Namespace, is_safe, reserved
 from .registry import lookup
 
 
@@ -103,8 +103,12 @@ def _bind_target(target, locals_: dict[str, str]):
 def build_program(graph: Graph, class_name: str, input_layout: str = "torch", training: bool = False) -> Program:
     planner = LayoutPlanner(graph)
     prog = Program(class_name=class_name, model_name=graph.name)
-    attrs = Namespace(RESERVED | _MODULE_ATTRS | {class_name})
-    local_names = Namespace(RESERVED | {class_name})
+    if not is_safe(class_name):  # `class None`, or a class that hides torch, a builtin or an inline helper
+        raise InputError(f"class name {class_name!r} is not a valid Python identifier or is a name the generated "
+                         "file needs (keyword, builtin, torch, nn, F, math, an inline helper); choose another")
+    taken = reserved() | {class_name}  # inline helpers included: a local must not hide one forward calls
+    attrs = Namespace(taken | _MODULE_ATTRS)
+    local_names = Namespace(taken)
     problems: list[Unsupported] = []
     by_message: dict[str, list[str]] = {}  # warning -> the layers it concerns
 

@@ -69,3 +69,62 @@ def test_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["translate", "x.py"])  # -o missing
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize("content, message", [
+    pytest.param("x = 1\n".encode("utf-16"), "UTF-16", id="utf-16"),
+    pytest.param("# -*- coding: latin-1 -*-\nx = 'é'\n".encode("latin-1"), "declares latin-1", id="declared-latin-1"),
+    pytest.param(b"# -*- coding: nope -*-\nx = 1\n", ":1:1: invalid Python: unknown encoding", id="unknown-codec"),
+    pytest.param(b"x = '\xed\xa0\x80'\n", "not UTF-8", id="surrogate-bytes"),
+    pytest.param(b"if True:\n        y = 1\n\tx = 2\n", ":3:", id="tabs-and-spaces"),
+])
+def test_odd_encodings_are_one_line_errors(content, message, tmp_path, capsys):
+    src = tmp_path / "bad.py"
+    src.write_bytes(content)
+    assert main(["translate", str(src), "-o", str(tmp_path / "out.py")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not (tmp_path / "out.py").exists()
+
+
+BODY = "import tensorflow as tf\nx = tf.reduce_sum(tf.ones((2, 3)), axis=1)\n"
+
+
+@pytest.mark.parametrize("content", [
+    pytest.param(b"\xef\xbb\xbf" + BODY.encode(), id="bom"),  # was: 'invalid non-printable character U+FEFF'
+    pytest.param(BODY.replace("\n", "\r\n").encode(), id="crlf"),
+    pytest.param(BODY.replace("\n", "\r").encode(), id="cr"),
+    pytest.param(b"import tensorflow as tf\nif True:\n\tx = tf.reduce_sum(tf.ones(3))\n", id="tabs"),
+    pytest.param(b"import tensorflow as tf\n\x0c\nif True:\n  \x0c  x = tf.reduce_sum(tf.ones(3))\n", id="form-feeds"),
+    pytest.param("import tensorflow as tf\nﬁle = tf.ones(3)\nΔ = tf.reduce_sum(ﬁle)  # \u2028\ns = 'a\u2028b'\n".encode(), id="unicode"),
+    pytest.param(b"import tensorflow as tf\nx = tf.reduce_sum(\\\n  tf.ones(3))", id="continuation-no-newline"),
+    pytest.param(b"# -*- coding: latin-1 -*-\nimport tensorflow as tf\nx = tf.ones(3)\n", id="ascii-with-cookie"),
+])
+def test_odd_but_valid_scripts_translate_to_valid_python(content, tmp_path, capsys):
+    src, out = tmp_path / "s.py", tmp_path / "o.py"
+    src.write_bytes(content)
+    assert main(["translate", str(src), "-o", str(out)]) == 0
+    data = out.read_bytes()
+    compile(data, str(out), "exec")  # the file as Python reads it
+    assert b"torch." in data and b"tf." not in data
+
+
+@pytest.mark.parametrize("script, name", [
+    ("import tensorflow as tf\ntorch = 1\nx = tf.reduce_sum(tf.ones(3))\n", "torch"),
+    ("import tensorflow as tf\ndef f(F):\n    return tf.nn.relu(F)\n", "F"),
+    ("import tensorflow as torch\nx = torch.reduce_sum(torch.ones(3))\n", "torch"),
+])
+def test_a_script_name_that_hides_an_added_import_is_a_todo(script, name):
+    from tf2torch.translate import translate_source
+
+    t = translate_source(script, "s.py")
+    compile(t.source, "s.py", "exec")
+    assert any(f"binds `{name}`" in why for _, why in t.todos), t.todos
+    assert not t.complete
+
+
+def test_the_scripts_own_torch_import_is_no_todo():
+    from tf2torch.translate import translate_source
+
+    t = translate_source("import tensorflow as tf\nimport torch\nx = tf.reduce_sum(tf.ones(3))\n", "s.py")
+    assert t.complete, t.todos

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import ast
 import importlib
+import io
 import re
 import sys
+import tokenize
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +36,13 @@ class Translation:
 
 
 def translate_source(code: str, filename: str = "<string>") -> Translation:
+    code = code.removeprefix("\ufeff")  # a UTF-8 byte order mark: Python reads such files, so do we
     try:  # Python's own parser gives the clearest message and position
-        ast.parse(code, filename)
+        original = ast.parse(code, filename)
+        _check_encoding_declaration(code)
     except SyntaxError as exc:
         return Translation("", error=f"{filename}:{exc.lineno or 1}:{exc.offset or 1}: invalid Python: {exc.msg}")
-    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+    except (ValueError, RecursionError, MemoryError, UnicodeError) as exc:  # NUL bytes, absurd nesting, surrogates
         return Translation("", error=f"{filename}:1:1: cannot parse: {type(exc).__name__}: {exc}")
     try:
         module = cst.parse_module(code)
@@ -58,14 +62,71 @@ def translate_source(code: str, filename: str = "<string>") -> Translation:
                                "that step was skipped")
     module = _finish_imports(module, state)
     source = module.code
-    try:
-        compile(source, filename, "exec")
-    except SyntaxError as exc:  # never hand back invalid Python
-        return Translation(code, [(0, f"internal error: the translation was not valid Python ({exc.msg}); input returned unchanged")],
+    try:  # as the UTF-8 bytes that will be written: an encoding declaration counts
+        compile(source.encode("utf-8"), filename, "exec")
+    except (SyntaxError, ValueError, UnicodeError) as exc:  # never hand back invalid Python
+        why = getattr(exc, "msg", None) or f"{type(exc).__name__}: {exc}"
+        return Translation(code, [(0, f"internal error: the translation was not valid Python ({why}); input returned unchanged")],
                            list(state.notes))
+    state.todos.extend(_shadowed(original, state, source))
     todos = [(i + 1, line.split(TODO_PREFIX, 1)[1].strip()) for i, line in enumerate(source.splitlines()) if TODO_PREFIX in line]
     todos += [(0, why) for why in state.todos]
     return Translation(source, todos, list(state.notes))
+
+
+def _check_encoding_declaration(code: str) -> None:
+    """A SyntaxError where Python would refuse the file for its `# coding:` line (unknown codec)."""
+    tokenize.detect_encoding(io.BytesIO(code.encode("utf-8")).readline)
+
+
+def _bound_names(tree: ast.AST) -> dict[str, int]:
+    """Names the script binds other than by importing (name -> first line), and import aliases with
+    the import they come from (name -> line), anywhere in the script."""
+    found: dict[str, tuple[int, str | None]] = {}
+
+    def add(name, node, origin=None):
+        found.setdefault(name, (getattr(node, "lineno", 0), origin))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            add(node.id, node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            add(node.name, node)
+        elif isinstance(node, ast.arg):
+            add(node.arg, node)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                add(a.asname or a.name.split(".")[0], node, f"import {a.name}" + (f" as {a.asname}" if a.asname else ""))
+        elif isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                add(a.asname or a.name, node, f"from {'.' * node.level}{node.module or ''} import {a.name}"
+                    + (f" as {a.asname}" if a.asname else ""))
+    return found
+
+
+def _shadowed(original: ast.AST, state, source: str) -> list[str]:
+    """TODOs for names the translation adds (torch, F, nn, np, runtime helpers) that the script
+    binds to something else: the translated code would call the script's object."""
+    added: dict[str, str] = {}
+    for line in state.imports:
+        try:
+            stmt = ast.parse(line).body[0]
+        except SyntaxError:
+            continue
+        for a in getattr(stmt, "names", []):
+            added[a.asname or a.name.split(".")[0]] = line
+    for name in state.runtime:
+        added[name] = "its runtime helper"
+    user = _bound_names(original)
+    todos = []
+    for name, why in sorted(added.items()):
+        if name in user:
+            line, origin = user[name]
+            if origin is not None and origin == why:  # the script's own `import torch`
+                continue
+            todos.append(f"line {line} of the script binds `{name}`, which the translation uses for {why}: "
+                         "rename it in the script")
+    return todos
 
 
 def _imports_tensorflow(source: str) -> bool:
