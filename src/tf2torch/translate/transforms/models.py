@@ -12,7 +12,7 @@ import libcst as cst
 from ... import fragment as fr
 from ...emit import emit_parts
 from ...errors import Tf2TorchError
-from ...names import Namespace, to_identifier
+from ...names import Namespace, reserved, to_identifier
 from ...program import build_program
 from ..base import Transform, with_todos
 from ..syntax import assigned_names, camel, free_uses, names_in_use, target_names, used_names
@@ -108,7 +108,8 @@ class TranslateModels(Transform):
             return tree  # nothing to rebuild (and no need to pay for Keras' session reset)
         _restore_name_counters({})  # layer names as a fresh run of the script creates them
         self.symbols = Symbols(avoid=int_literals(tree))
-        self.class_names = Namespace(names_in_use(tree) | {"Module"})
+        # new classes avoid the script's names and those a generated file may use (inline helpers)
+        self.class_names = Namespace(names_in_use(tree) | {"Module"} | reserved())
         self.bound = assigned_names(tree)
         self.function_models: dict[str, ModelInfo] = {}
         env = {}

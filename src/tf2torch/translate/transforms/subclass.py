@@ -916,9 +916,10 @@ class TranslateSubclasses(Transform):
             return tree
         self.constants = _module_constants(tree)
         self.table = _SymbolTable(int_literals(tree))
-        from ...names import Namespace
+        from ...names import Namespace, reserved
 
-        self.class_names = Namespace(used_names(tree) | {"Module"})
+        # new classes avoid the script's names and those a generated file may use (inline helpers)
+        self.class_names = Namespace(used_names(tree) | {"Module"} | reserved())
         self.keywords: dict[str, set[str]] = {}  # class -> keywords its instantiations pass
         self.build_calls: dict[str, list[cst.Call]] = {}  # class -> `m.build(shape)` / `m(keras.Input(...))` calls
         self.input_shapes = self._input_shapes(tree)
