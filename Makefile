@@ -38,6 +38,14 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/zoo.py
 
+# the long fuzz run (the suite runs a short one): 10,000 mutated model files, then 1,000 hostile
+# names through small models; exit 1 on any traceback, hang, executed payload or bad output
+FUZZ_CASES ?= 10000
+FUZZ_NAMES ?= 1000
+fuzz: $(STAMP)
+	$(PY) benchmarks/fuzz_files.py --cases $(FUZZ_CASES) --jobs 2
+	$(PY) benchmarks/fuzz_names.py --names $(FUZZ_NAMES)
+
 support: $(STAMP)
 	{ printf '# Supported Keras layers and ops\n\nGenerated from the converter registry by `make support`; do not edit by hand.\n\n'; \
 	  $(PY) -m tf2torch support; } > docs/support.md

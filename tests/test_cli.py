@@ -274,6 +274,42 @@ BAD_FILES = [
 ]
 
 
+def make_edited_keras(folder, files, edit, name="edited.keras"):
+    import zipfile
+
+    with zipfile.ZipFile(files["keras"]) as zin, zipfile.ZipFile(folder / name, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            zout.writestr(item, edit(data) if item.filename == "config.json" else data)
+    return folder / name
+
+
+def write(path, data):
+    path.write_bytes(data)
+    return path
+
+
+def huge_units(data):
+    config = json.loads(data)
+    config["config"]["layers"][-1]["config"]["units"] = 10**12
+    return json.dumps(config)
+
+
+BAD_FILES += [
+    pytest.param(lambda d, f: write(d / "e.keras", b""), "not a valid .keras archive", id="empty-keras"),
+    pytest.param(lambda d, f: write(d / "e.h5", b""), "not a readable HDF5 file", id="empty-h5"),
+    pytest.param(lambda d, f: write(d / "k.h5", f["keras"].read_bytes()), "not a readable HDF5 file",
+                 id="keras-named-h5"),
+    pytest.param(lambda d, f: write(d / "h.keras", f["h5"].read_bytes()), "not a valid .keras archive",
+                 id="h5-named-keras"),
+    pytest.param(lambda d, f: make_edited_keras(d, f, lambda data: b"{not json"), "not a valid .keras archive", id="invalid-config-json"),
+    pytest.param(lambda d, f: make_edited_keras(d, f, lambda data: data.replace(b'"Dense"', b'"NoSuchLayer"')),
+                 "Keras cannot load it", id="unknown-class"),
+    pytest.param(lambda d, f: make_edited_keras(d, f, huge_units), "units=1000000000000 is beyond tf2torch's limit",
+                 id="absurd-units"),
+]
+
+
 @pytest.mark.parametrize("make, message", BAD_FILES)
 def test_bad_input_exits_1_with_one_line(make, message, files, tmp_path, capfd):
     src = make(tmp_path, files)
@@ -319,6 +355,15 @@ def test_every_unsupported_layer_is_named(tmp_path, capfd):
     assert f"{len(builtins) + 2} problem(s) prevent conversion" in err
     for layer in [*builtins, *layers[-3:-1]]:
         assert f"- {layer.name}: {type(layer).__name__} is not supported" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_debug_shows_the_traceback_of_a_bad_input(files, tmp_path, capfd):
+    from tf2torch.errors import InputError
+
+    (tmp_path / "e.keras").write_bytes(b"")
+    with pytest.raises(InputError, match="not a valid .keras archive"):
+        cli.main(["convert", str(tmp_path / "e.keras"), "-o", str(tmp_path / "out"), "--debug"])
     assert not (tmp_path / "out").exists()
 
 

@@ -4,6 +4,7 @@ A Lambda's function writes a marker file when called: after a refused conversion
 not exist; with unsafe=True it does (so the safe-mode assertions can fail).
 """
 import json
+import sys
 
 import h5py
 import keras
@@ -27,6 +28,11 @@ def fresh_names():
 def touch(path):
     """A function that creates `path` when called, whatever it is given (bytecode keeps the default)."""
     return lambda x, _marker=str(path): (open(_marker, "w").close(), x)[1]
+
+
+def touch_constant(path):
+    """Like touch, with the path a constant of the code (Keras 3 cannot load a lambda with defaults)."""
+    return eval(f"lambda x: (open({str(path)!r}, 'w').close(), x)[1]")
 
 
 def small_tf_keras_model():
@@ -149,3 +155,298 @@ def test_keras3_legacy_h5_is_loaded_with_keras3(tmp_path):
 def test_not_a_model_object():
     with pytest.raises(InputError, match="expected a Keras model or a path"):
         tf2torch.convert(42)
+
+
+# ----------------------------------------------------------------------------------------------
+# Configs edited by hand (or by an attacker): checked before Keras builds anything
+# ----------------------------------------------------------------------------------------------
+def keras_with_config(tmp_path, edit, layers=None, name="edited.keras"):
+    """A small .keras file whose config.json went through `edit(config)` (returns the path)."""
+    import zipfile
+
+    model = keras.Sequential([keras.Input((4,)), *(layers or [keras.layers.Dense(3, name="d")])])
+    model.save(tmp_path / "base.keras")
+    with zipfile.ZipFile(tmp_path / "base.keras") as zin, zipfile.ZipFile(tmp_path / name, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                edited = edit(config)
+                config = edited if isinstance(edited, dict) else config
+                data = json.dumps(config).encode()
+            zout.writestr(item, data)
+    return tmp_path / name
+
+
+def h5_with_config(tmp_path, edit, model=None, name="edited.h5"):
+    """A small tf_keras .h5 file whose model_config went through `edit(config)`."""
+    path = tmp_path / name
+    (model or small_tf_keras_model()).save(path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        edited = edit(config)
+        config = edited if isinstance(edited, dict) else config
+        f.attrs["model_config"] = json.dumps(config)
+    return path
+
+
+def layer_config(config, index=-1):
+    return config["config"]["layers"][index]["config"]
+
+
+def no_keras_load(monkeypatch):
+    """Make any Keras load fail the test: the config scan must refuse the file first."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("Keras was asked to load a file the scan should have refused")
+
+    monkeypatch.setattr(keras.saving, "load_model", refuse)
+    monkeypatch.setattr(K.models, "load_model", refuse)
+
+
+@pytest.mark.parametrize("value, message", [
+    (10**12, "layer 'd': units=1000000000000 is beyond tf2torch's limit"),
+    (-3, "layer 'd': units=-3 is negative"),
+    (2.5e300, "is beyond tf2torch's limit"),
+    (10**400, "is beyond tf2torch's limit"),  # fuzzer: an int beyond any float raised OverflowError
+])
+def test_absurd_sizes_in_config_json_are_refused_before_keras_allocates(value, message, tmp_path, monkeypatch):
+    path = keras_with_config(tmp_path, lambda c: layer_config(c).__setitem__("units", value))
+    no_keras_load(monkeypatch)
+    with pytest.raises(InputError, match=message) as info:
+        tf2torch.convert(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_too_many_weights_in_one_layer_are_refused(tmp_path, monkeypatch):
+    """Each size is below the per-value limit, their product (the kernel: 10**5 x 10**5) is not."""
+    path = keras_with_config(tmp_path, lambda c: (layer_config(c, -2).__setitem__("units", 10**5),
+                                                  layer_config(c, -1).__setitem__("units", 10**5)),
+                             layers=[keras.layers.Dense(3, name="d"), keras.layers.Dense(3, name="wide")])
+    no_keras_load(monkeypatch)
+    with pytest.raises(InputError, match="layer 'wide': would hold about 1e\\+10 weights"):
+        tf2torch.convert(path)
+
+
+def test_absurd_embedding_vocabulary_is_refused(tmp_path, monkeypatch):
+    path = keras_with_config(tmp_path, lambda c: layer_config(c).__setitem__("input_dim", 10**13),
+                             layers=[keras.layers.Embedding(10, 3, name="emb")])
+    no_keras_load(monkeypatch)
+    with pytest.raises(InputError, match="layer 'emb': input_dim=10000000000000 is beyond"):
+        tf2torch.convert(path)
+
+
+def test_absurd_input_shape_is_refused(tmp_path, monkeypatch):
+    path = keras_with_config(tmp_path, lambda c: layer_config(c, 0).__setitem__("batch_shape", [None, 50000, 50000, 3]))
+    no_keras_load(monkeypatch)
+    with pytest.raises(InputError, match="elements per sample"):
+        tf2torch.convert(path)
+
+
+def test_absurd_units_in_a_keras2_h5_is_refused_before_tf_keras_allocates(tmp_path, monkeypatch):
+    path = h5_with_config(tmp_path, lambda c: layer_config(c).__setitem__("units", 10**12))
+    no_keras_load(monkeypatch)
+    with pytest.raises(InputError, match="units=1000000000000 is beyond"):
+        tf2torch.convert(path)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda p: keras_with_config(p, lambda c: layer_config(c).__setitem__("x", json.loads("[" * 900 + "]" * 900))),
+                 id="keras-deep-list"),
+    pytest.param(lambda p: h5_with_config(p, lambda c: layer_config(c).__setitem__("x", json.loads("[" * 900 + "]" * 900))),
+                 id="h5-deep-list"),
+])
+def test_deeply_nested_config_is_an_input_error(make, tmp_path):
+    path = make(tmp_path)
+    with pytest.raises(InputError, match="nested") as info:
+        tf2torch.convert(path)
+    assert str(path) in str(info.value)
+
+
+def test_config_json_that_parses_too_deep_is_an_input_error(tmp_path):
+    import zipfile
+
+    path = tmp_path / "deep.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("config.json", "[" * 100000 + "]" * 100000)  # json.loads: RecursionError
+    with pytest.raises(InputError, match="nested too deeply"):
+        tf2torch.convert(path)
+
+
+@pytest.mark.parametrize("config", ["[1, 2]", '"text"', '{"class_name": "Sequential"}', "null"])
+def test_config_json_that_is_not_a_model_config_is_an_input_error(config, tmp_path):
+    import zipfile
+
+    path = tmp_path / "odd.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("config.json", config)
+    with pytest.raises(InputError, match="not a Keras model config"):
+        tf2torch.convert(path)
+
+
+def test_non_utf8_config_json_is_an_input_error(tmp_path):
+    import zipfile
+
+    path = tmp_path / "latin.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("config.json", b'{"class_name": "\xff"}')
+    with pytest.raises(InputError, match="not a valid .keras archive"):
+        tf2torch.convert(path)
+
+
+def test_unknown_class_in_config_json_is_an_input_error(tmp_path):
+    path = keras_with_config(tmp_path, lambda c: c["config"]["layers"][-1].update(class_name="NoSuchLayer"))
+    with pytest.raises(InputError, match="Keras cannot load it"):
+        tf2torch.convert(path)
+
+
+# ----------------------------------------------------------------------------------------------
+# References to code other than Lambda: nothing is imported or called
+# ----------------------------------------------------------------------------------------------
+@pytest.fixture
+def marker_module(tmp_path, monkeypatch):
+    """An importable module that creates a marker file when imported, and whose f() does too."""
+    marker = tmp_path / "imported"
+    (tmp_path / "t2t_evil_module.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n"
+        f"def f(x=None):\n    open({str(marker)!r}, 'w').close()\n    return x\n"
+        "class Evil:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield marker
+    sys.modules.pop("t2t_evil_module", None)
+
+
+EVIL_FUNCTION = {"module": "t2t_evil_module", "class_name": "function", "config": "f", "registered_name": "f"}
+EVIL_CLASS = {"module": "t2t_evil_module", "class_name": "Evil", "config": {}, "registered_name": "Evil"}
+
+
+@pytest.mark.parametrize("edit", [
+    pytest.param(lambda c: layer_config(c).__setitem__("activation", dict(EVIL_FUNCTION)), id="activation-function"),
+    pytest.param(lambda c: layer_config(c).__setitem__("kernel_initializer", dict(EVIL_CLASS)), id="initializer-class"),
+    pytest.param(lambda c: c["config"]["layers"][-1].update(module="t2t_evil_module", class_name="Evil",
+                                                            registered_name="Evil"), id="layer-class"),
+])
+@pytest.mark.parametrize("fmt", ["keras", "h5"])
+def test_config_naming_an_arbitrary_module_imports_nothing(fmt, edit, marker_module, tmp_path):
+    path = keras_with_config(tmp_path, edit) if fmt == "keras" else h5_with_config(tmp_path, edit)
+    with pytest.raises((InputError, ConversionError)):
+        tf2torch.convert(path)
+    assert not marker_module.exists() and "t2t_evil_module" not in sys.modules
+
+
+def test_keras_function_outside_the_modelling_api_is_refused(tmp_path, monkeypatch):
+    fn = {"module": "keras.utils", "class_name": "function", "config": "plot_model", "registered_name": None}
+    path = keras_with_config(tmp_path, lambda c: layer_config(c).__setitem__("activation", fn))
+    no_keras_load(monkeypatch)
+    with pytest.raises(ConversionError, match="d: names the function keras.utils.plot_model") as info:
+        tf2torch.convert(path)
+    assert info.value.problems[0].kind == "unsafe" and "--unsafe" in str(info.value)
+
+
+@pytest.mark.parametrize("function", ["io.write_file", "print", "py_function", "io.gfile.makedirs", "debugging.enable_check_numerics",
+                                      "compat.v1.py_func"])
+def test_tf_op_lambda_calling_a_non_tensor_function_is_refused(function, tmp_path, monkeypatch):
+    inp = K.Input((4,))
+    model = K.Model(inp, K.layers.Dense(3, name="d")(inp) + 1.0)
+
+    def edit(config):
+        layer = config["config"]["layers"][-1]
+        assert layer["class_name"] == "TFOpLambda"
+        layer["config"]["function"] = function
+
+    path = h5_with_config(tmp_path, edit, model)
+    no_keras_load(monkeypatch)
+    with pytest.raises(ConversionError, match=f"TFOpLambda calls tf.{function}, which is not a tensor operation"):
+        tf2torch.convert(path)
+
+
+def test_tf_op_lambda_of_a_tensor_operation_still_converts(tmp_path):
+    inp = K.Input((4,))
+    path = tmp_path / "op.h5"
+    K.Model(inp, K.layers.Dense(3, name="d")(inp) * 2.0 + 1.0).save(path)
+    tf2torch.convert(path)
+
+
+@pytest.mark.parametrize("where", ["activation", "odd_fn"])
+def test_keras2_bytecode_in_unexpected_keys_never_runs(where, tmp_path):
+    marker = tmp_path / "lambda-ran"
+    lam = K.Sequential([K.Input((4,)), K.layers.Lambda(touch(marker), name="evil")])
+    lam.save(tmp_path / "lambda.h5")
+    marker.unlink()
+    with h5py.File(tmp_path / "lambda.h5") as f:
+        function = json.loads(f.attrs["model_config"])["config"]["layers"][-1]["config"]["function"]
+
+    def edit(config):
+        inner = layer_config(config)
+        if where == "activation":  # a Lambda config where a function name belongs
+            inner["activation"] = {"class_name": "Lambda", "config": {"name": "hidden", "function": function,
+                                                                      "function_type": "lambda", "arguments": {}}}
+        else:
+            inner["odd_fn"], inner["odd_fn_type"] = function, "lambda"
+
+    path = h5_with_config(tmp_path, edit)
+    with pytest.raises(ConversionError, match="layer carries Python code"):
+        tf2torch.convert(path)
+    assert not marker.exists()
+
+
+def test_keras3_lambda_spliced_into_a_config_never_runs(tmp_path):
+    marker = tmp_path / "lambda-ran"
+    keras.Sequential([keras.Input((4,)), keras.layers.Lambda(touch_constant(marker), name="evil")]).save(tmp_path / "lambda.keras")
+    marker.unlink(missing_ok=True)
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "lambda.keras") as z:
+        lambda_layer = json.loads(z.read("config.json"))["config"]["layers"][-1]
+    assert lambda_layer["config"]["function"]["class_name"] == "__lambda__"
+    path = keras_with_config(tmp_path, lambda c: c["config"]["layers"].append(lambda_layer))
+    with pytest.raises(ConversionError, match="evil: layer carries Python code"):
+        tf2torch.convert(path)
+    assert not marker.exists()
+    with pytest.raises(Exception):  # the marker approach works: unsafe runs the code (Lambda has no converter)
+        tf2torch.convert(path, unsafe=True)
+    assert marker.exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# libhdf5 hangs or crashes on some damaged files (the fuzzer found a flipped byte that makes it
+# spin forever reading model_config): files are read first in a child process, under a limit
+# ----------------------------------------------------------------------------------------------
+def spin(source):
+    while True:
+        pass
+
+
+def crash(source):
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+@pytest.mark.parametrize("reader, message", [(spin, "did not finish in 1s"), (crash, "libhdf5 crashed reading it")])
+@pytest.mark.parametrize("fmt", ["h5", "keras"])
+def test_hdf5_reader_that_hangs_or_crashes_is_an_input_error(reader, message, fmt, tmp_path, monkeypatch):
+    from tf2torch.frontend import limits
+
+    path = h5_with_config(tmp_path, lambda c: None) if fmt == "h5" else keras_with_config(tmp_path, lambda c: None)
+    monkeypatch.setattr(limits, "_read_everything", reader)
+    monkeypatch.setattr(limits, "H5_CHECK_SECONDS", 1.0)
+    no_keras_load(monkeypatch)
+    with pytest.raises(InputError, match=message) as info:
+        tf2torch.convert(path)
+    assert str(path) in str(info.value)
+
+
+def test_hdf5_check_reads_every_dataset(tmp_path):
+    from tf2torch.frontend import limits
+
+    path = tmp_path / "model.h5"
+    small_tf_keras_model().save(path)
+    assert limits.h5_problem(path) is None
+    data = bytearray(path.read_bytes())
+    with h5py.File(path) as f:
+        kernel = f["model_weights/dense/dense/kernel:0"] if "model_weights/dense/dense/kernel:0" in f else None
+        offset = kernel.id.get_offset() if kernel is not None else None
+    if offset is not None:
+        (tmp_path / "cut.h5").write_bytes(bytes(data[:offset]))  # the data of the kernel is gone
+        assert limits.h5_problem(tmp_path / "cut.h5") is not None

@@ -51,3 +51,12 @@ def test_quoted_names_cannot_break_out_of_a_docstring(raw):
     source = ast.unparse(ast.Module([ast.Expr(ast.Constant(doc))], []))
     compile(source.encode("utf-8", "strict"), "m.py", "exec")
     assert ast.literal_eval(source) == doc and "\n" not in doc and "\u2028" not in doc and len(doc) < 260
+
+
+def test_a_problem_line_cannot_be_forged_by_a_name():
+    """A layer name with a newline or a terminal escape stays on its line, escaped."""
+    from tf2torch.errors import ConversionError, Unsupported
+
+    text = str(ConversionError([Unsupported("layer", "dense\nerror: all good\x1b[2J", "Foo is not supported")]))
+    assert "\x1b" not in text and "\nerror: all good" not in text
+    assert len(text.splitlines()) == 2 and "Foo is not supported" in text

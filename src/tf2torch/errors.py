@@ -14,7 +14,9 @@ class Unsupported:
     hint: str = ""
 
     def __str__(self) -> str:
-        text = f"{self.where}: {self.why}"
+        # names come from files: a newline or a terminal escape in one must not forge output lines
+        where = self.where if self.where.isprintable() and len(self.where) <= 200 else ascii(self.where[:200])
+        text = f"{where}: {self.why}"
         return f"{text} (hint: {self.hint})" if self.hint else text
 
 

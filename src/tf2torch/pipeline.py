@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import linecache
-import re
 import shutil
 import tempfile
 import types
@@ -11,12 +10,11 @@ from pathlib import Path
 
 import torch
 
-from . import fold
+from . import fold, names
 from . import verify as verifier
 from .emit import emit, render
 from .errors import InputError, VerificationError
 from .frontend import load
-from .names import to_identifier
 from .program import build_program
 from .weights import state_dict as build_state_dict
 
@@ -115,9 +113,9 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
     graph = loaded.graph
     folded = fold.fold_batch_norm(graph) if fold_batch_norm else []
     say(f"converting {len(graph.nodes)} layer calls")
-    name = class_name or _class_name(graph.name)
-    if not name.isidentifier():
-        raise InputError(f"class name {name!r} is not a valid Python identifier")
+    name = class_name or names.class_identifier(graph.name)
+    if not names.is_safe(name):
+        raise InputError(f"class name {name!r} is not a valid Python identifier, or hides a name the generated file uses")
     program = build_program(graph, name, input_layout)
     source = emit(program)
     state = build_state_dict(program)
@@ -144,16 +142,6 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
             why = "; ".join(result["problems"]) or f"max relative error {result['max_rel_error']:.3g} > tolerance {tolerance:g}"
             raise VerificationError(f"verification failed: {why}", conversion)
     return conversion
-
-
-def _class_name(model_name: str) -> str:
-    if re.fullmatch(r"(sequential|functional|model)(_\d+)?", model_name):  # Keras' default names
-        return "Model"
-    base = to_identifier(model_name, fallback="Model")
-    camel = "".join(p[:1].upper() + p[1:] for p in base.split("_") if p)
-    if not camel or not camel.isidentifier() or camel in ("Module", "Tensor", "nn", "torch", "F", "math"):
-        camel = f"Converted{camel}" if camel.isidentifier() else "ConvertedModel"
-    return camel
 
 
 def _specs(entries) -> list[verifier.Spec]:

@@ -2,6 +2,10 @@
 
 Loading never executes code embedded in a file (Lambda bytecode, serialised lambdas) unless the
 caller passes unsafe=True: configs are scanned first and every such layer is named in the error.
+Function references Keras' safe mode lets through but that are not tensor operations (a Keras
+utility named as an activation, a Keras 2 TFOpLambda calling tf.io.write_file) are refused too.
+Before Keras builds anything, the config is checked against limits.py (absurd sizes, nesting), and
+HDF5 data is read once in a child process under a time limit (libhdf5 can hang on damaged files).
 """
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ from typing import Callable
 
 from ..errors import ConversionError, InputError, Unsupported
 from ..ir import Graph
+from . import limits
 
-CODE_CLASSES = {"Lambda", "__lambda__", "TFOpLambda"}  # TFOpLambda names a TF function, not code
+CODE_CLASSES = {"Lambda", "__lambda__", "TFOpLambda"}  # TFOpLambda names a TF function (limits.tf_op_allowed)
 _UNSAFE_HINT = "Lambda layers carry Python code; pass --unsafe (unsafe=True) only if you trust the file"
+_UNSAFE_FUNCTION_HINT = "refused in safe mode; pass --unsafe (unsafe=True) only if you trust the file"
 
 
 @dataclass
@@ -47,9 +53,29 @@ def code_layers(config, found: list[str] | None = None, owner: str = "") -> list
 
 
 def _refuse_code(path: Path, config) -> None:
-    names = code_layers(config)
-    if names:
-        raise ConversionError([Unsupported("unsafe", f"{path.name}:{n}", "layer carries Python code (Lambda)", _UNSAFE_HINT) for n in names])
+    problems = [Unsupported("unsafe", f"{path.name}:{n}", "layer carries Python code (Lambda)", _UNSAFE_HINT)
+                for n in code_layers(config)]
+    problems += [Unsupported("unsafe", f"{path.name}:{n}", why, _UNSAFE_FUNCTION_HINT)
+                 for n, why in limits.unsafe_functions(config)]
+    if problems:
+        raise ConversionError(problems)
+
+
+def _check_config(path: Path, config) -> None:
+    """Refuse, before Keras builds anything, a config too deep to walk or asking for absurd sizes."""
+    if limits.depth(config) > limits.MAX_DEPTH:
+        raise InputError(f"{path}: config nested deeper than {limits.MAX_DEPTH} levels (a corrupt or hostile file?)")
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str) or not isinstance(config.get("config"), dict):
+        raise InputError(f"{path}: the model config is not a Keras model config (no class_name and config)")
+    found = limits.problems(config)
+    if found:
+        raise InputError(f"{path}: {found[0]}" + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""))
+
+
+def _scan(path: Path, config, unsafe: bool) -> None:
+    _check_config(path, config)
+    if not unsafe:
+        _refuse_code(path, config)
 
 
 def load(source, unsafe: bool = False) -> Loaded:
@@ -93,15 +119,42 @@ def _load_path(path: Path, unsafe: bool) -> Loaded:
 def _load_keras_file(path: Path, unsafe: bool) -> Loaded:
     try:
         with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+            members = archive.infolist()
+            if sum(m.file_size for m in members) > limits.MAX_ARCHIVE_BYTES:
+                raise InputError(f"{path}: the archive unpacks to more than {limits.MAX_ARCHIVE_BYTES} bytes "
+                                 "(a corrupt or hostile file?)")
+            info = archive.getinfo("config.json")
+            if info.file_size > limits.MAX_CONFIG_BYTES:
+                raise InputError(f"{path}: config.json is larger than {limits.MAX_CONFIG_BYTES} bytes")
+            config = json.loads(archive.read(info))
+            weights = "model.weights.h5" if "model.weights.h5" in archive.namelist() else None
+    except InputError:
+        raise
+    except KeyError:
+        raise InputError(f"{path}: not a valid .keras archive (no config.json in it)") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a valid .keras archive (config.json is nested too deeply)") from None
+    except Exception as exc:  # BadZipFile, CRC errors, bad JSON, bad UTF-8, unsupported compression...
         raise InputError(f"{path}: not a valid .keras archive ({_one_line(exc)})") from None
-    if not unsafe:
-        _refuse_code(path, config)
+    _scan(path, config, unsafe)
+    problem = weights and limits.h5_problem(path, weights)
+    if problem:
+        raise InputError(f"{path}: its {weights} is not readable ({problem})")
+    return _keras_load(path, lambda: _keras3_load(path, unsafe))
+
+
+def _keras3_load(path: Path, unsafe: bool):
     import keras
 
+    return keras.saving.load_model(path, compile=False, safe_mode=not unsafe)
+
+
+def _keras_load(path: Path, load_model) -> Loaded:
+    """Load with Keras and read the model: any failure of Keras on a bad file is the file's problem."""
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=not unsafe)
+        model = load_model()
+    except RecursionError:
+        raise InputError(f"{path}: Keras cannot load it: the model is nested too deeply") from None
     except Exception as exc:  # Keras raises many types for bad files
         raise InputError(f"{path}: Keras cannot load it: {_one_line(exc)}") from None
     return _load_object(model)
@@ -110,34 +163,39 @@ def _load_keras_file(path: Path, unsafe: bool) -> Loaded:
 def _load_h5(path: Path, unsafe: bool) -> Loaded:
     import h5py
 
+    problem = limits.h5_problem(path)  # in a child process: libhdf5 can spin forever on a damaged file
+    if problem:
+        raise InputError(f"{path}: not a readable HDF5 file ({problem})")
     try:
         with h5py.File(path, "r") as f:
             raw = f.attrs.get("model_config")
             version = f.attrs.get("keras_version")
-    except OSError as exc:
+    except Exception as exc:  # OSError, and h5py's other errors on damaged metadata
         raise InputError(f"{path}: not a readable HDF5 file ({_one_line(exc)})") from None
     if raw is None:
         raise InputError(f"{path}: holds weights only (no model_config): save the whole model with model.save()")
-    raw = raw.decode() if isinstance(raw, bytes) else raw
-    version = version.decode() if isinstance(version, bytes) else str(version or "")
     try:
+        raw = raw.decode() if isinstance(raw, bytes) else raw
+        if not isinstance(raw, str):
+            raise ValueError(f"a {type(raw).__name__}, not a string")
+        if len(raw) > limits.MAX_CONFIG_BYTES:
+            raise ValueError(f"larger than {limits.MAX_CONFIG_BYTES} bytes")
         config = json.loads(raw)
-    except ValueError as exc:
+    except RecursionError:
+        raise InputError(f"{path}: invalid model_config JSON (nested too deeply)") from None
+    except ValueError as exc:  # also UnicodeDecodeError
         raise InputError(f"{path}: invalid model_config JSON ({_one_line(exc)})") from None
-    if not unsafe:
-        _refuse_code(path, config)
-    try:
-        if version.startswith("3."):
-            import keras
+    version = version.decode(errors="replace") if isinstance(version, bytes) else str(version or "")
+    _scan(path, config, unsafe)
+    if version.startswith("3."):
+        return _keras_load(path, lambda: _keras3_load(path, unsafe))
 
-            model = keras.saving.load_model(path, compile=False, safe_mode=not unsafe)
-        else:
-            import tf_keras
+    def tf_keras_load():
+        import tf_keras
 
-            model = tf_keras.models.load_model(path, compile=False)
-    except Exception as exc:
-        raise InputError(f"{path}: Keras cannot load it: {_one_line(exc)}") from None
-    return _load_object(model)
+        return tf_keras.models.load_model(path, compile=False)
+
+    return _keras_load(path, tf_keras_load)
 
 
 def _one_line(exc: BaseException) -> str:
