@@ -450,3 +450,61 @@ def test_hdf5_check_reads_every_dataset(tmp_path):
     if offset is not None:
         (tmp_path / "cut.h5").write_bytes(bytes(data[:offset]))  # the data of the kernel is gone
         assert limits.h5_problem(tmp_path / "cut.h5") is not None
+
+
+@pytest.mark.parametrize("index", [196675.17, -1, 10**9, True], ids=["float", "negative", "huge", "bool"])
+def test_graph_link_to_an_unreachable_node_is_refused_before_loading(index, tmp_path, monkeypatch):
+    """Fuzzer: a float node index in a Keras 2 inbound_nodes link made tf_keras loop forever."""
+    inp = K.Input((6, 3))
+    model = K.Model(inp, K.layers.Dense(2, name="head")(K.layers.Conv1D(4, 3, name="conv")(inp)))
+
+    def edit(config):
+        config["config"]["layers"][-1]["inbound_nodes"][0][0][1] = index
+
+    path = h5_with_config(tmp_path, edit, model=model)
+    no_keras_load(monkeypatch)
+    with pytest.raises(InputError, match="layer 'head': inbound_nodes link .* not whole numbers"):
+        tf2torch.convert(path)
+
+
+def test_keras3_graph_link_with_a_float_index_is_refused(tmp_path, monkeypatch):
+    inp = keras.Input((4,), name="x")
+    model = keras.Model(inp, keras.layers.Dense(2, name="d")(inp))
+    model.save(tmp_path / "f.keras")
+
+    def edit(config):
+        history = config["config"]["layers"][-1]["inbound_nodes"][0]["args"][0]["config"]["keras_history"]
+        history[1] = 0.5
+
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "f.keras") as zin, zipfile.ZipFile(tmp_path / "g.keras", "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                edit(config)
+                data = json.dumps(config).encode()
+            zout.writestr(item, data)
+    no_keras_load(monkeypatch)
+    with pytest.raises(InputError, match=r"layer 'd': inbound_nodes link \['x', 0.5, 0\]"):
+        tf2torch.convert(tmp_path / "g.keras")
+
+
+def test_weights_that_do_not_fit_the_config_are_an_input_error(tmp_path):
+    """Fuzzer: an input shape edited from 3 to 19 features; Keras loads the (3, 16) kernel anyway."""
+    model = keras.Sequential([keras.Input((6, 3)), keras.layers.LSTM(4, name="lstm")])
+    model.save(tmp_path / "lstm.keras")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "lstm.keras") as zin, zipfile.ZipFile(tmp_path / "edited.keras", "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                config["config"]["layers"][0]["config"]["batch_shape"] = [None, 6, 19]
+                data = json.dumps(config).encode()
+            zout.writestr(item, data)
+    with pytest.raises(InputError, match="weights do not match its configuration: lstm.weight_ih_l0") as info:
+        tf2torch.convert(tmp_path / "edited.keras")
+    assert str(tmp_path / "edited.keras") in str(info.value)

@@ -85,6 +85,12 @@ def instantiate(source: str, class_name: str, state: dict) -> torch.nn.Module:
     # throw away, no second copy of the weights (the module's tensors are those of `state`)
     with torch.device("meta"):
         module = cls()
+    expected = module.state_dict()
+    wrong = [k for k, v in state.items() if k in expected and tuple(expected[k].shape) != tuple(v.shape)]
+    if wrong:  # a file whose weights do not fit its own config (edited or corrupt)
+        k = wrong[0]
+        raise InputError(f"the model's weights do not match its configuration: {k} has shape {tuple(state[k].shape)}, "
+                         f"its layer needs {tuple(expected[k].shape)}" + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""))
     module.load_state_dict(state, strict=True, assign=True)
     if any(t.is_meta for t in (*module.parameters(), *module.buffers())):  # a tensor the state does not hold
         module = cls()
@@ -121,7 +127,10 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
     state = build_state_dict(program)
     report = _report(program, source)
     report["folded_batch_norm"] = folded
-    conversion = Conversion(source, name, state, report)
+    try:
+        conversion = Conversion(source, name, state, report)
+    except InputError as exc:  # the file's weights do not fit its config
+        raise InputError(f"{model_or_path}: {exc}" if isinstance(model_or_path, (str, Path)) else str(exc)) from None
     if verify:
         say("verifying against Keras")
         try:

@@ -20,6 +20,10 @@ MAX_MODEL_WEIGHTS = 2**32  # estimated weight elements of the whole model
 MAX_INPUT_ELEMENTS = 2**26  # elements of one sample of one input (the known dims)
 MAX_CONFIG_BYTES = 64 * 2**20  # config.json / model_config
 MAX_ARCHIVE_BYTES = 2**36  # uncompressed size of all the members of a .keras archive
+MAX_NODE_INDEX = 2**16  # node and tensor indices in the graph links of a functional config
+# config keys holding graph links [layer_name, node_index, tensor_index, ...]: tf_keras' functional
+# deserialisation loops forever on a node index that can never be reached (e.g. a float)
+_LINK_KEYS = frozenset({"inbound_nodes", "input_layers", "output_layers", "keras_history"})
 
 # config keys holding sizes (an int, or a list of ints); values must be in [0, MAX_DIM]
 # (-1 allowed where Keras means "infer": target_shape, output_shape, dims)
@@ -134,6 +138,18 @@ def problems(config) -> list[str]:
                              "(a corrupt or hostile file?)")
                 return
 
+    def check_links(key, value, owner):
+        """Every [layer_name, node_index, tensor_index, ...] link: indices are small whole numbers."""
+        if isinstance(value, list) and len(value) >= 3 and isinstance(value[0], str):
+            if not all(type(n) is int and 0 <= n < MAX_NODE_INDEX for n in value[1:3]):
+                found.append(f"{where(owner)}: {key} link {_short(value[:3])} has node/tensor indices that are not "
+                             f"whole numbers below {MAX_NODE_INDEX} (a corrupt or hostile file?)")
+            return
+        if isinstance(value, (list, dict)):
+            for v in value.values() if isinstance(value, dict) else value:
+                if isinstance(v, (list, dict)):
+                    check_links(key, v, owner)
+
     def layer(cfg: dict, owner: str, built_width, width_before: float):
         """Estimated weights of one layer (the sizes in its config, times the width of its input)."""
         sizes = [_ints(cfg.get(k)) for k in _WEIGHT_KEYS if k in cfg]
@@ -174,6 +190,8 @@ def problems(config) -> list[str]:
             for k, v in value.items():
                 if k in SIZE_KEYS:
                     check_sizes(k, v, owner)
+                if k in _LINK_KEYS:
+                    check_links(k, v, owner)
             reported, width_before = len(found), state["width"]
             for k, v in value.items():
                 if isinstance(v, (dict, list)):
