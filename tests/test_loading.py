@@ -508,3 +508,28 @@ def test_weights_that_do_not_fit_the_config_are_an_input_error(tmp_path):
     with pytest.raises(InputError, match="weights do not match its configuration: lstm.weight_ih_l0") as info:
         tf2torch.convert(tmp_path / "edited.keras")
     assert str(tmp_path / "edited.keras") in str(info.value)
+
+
+def test_graph_that_uses_a_layer_it_never_builds_is_refused_before_loading(tmp_path, monkeypatch):
+    """Fuzzer: a Keras 2 layer whose inbound_nodes were emptied while the next layer still reads it
+    made tf_keras retry forever."""
+    inp = K.Input((6, 3))
+    model = K.Model(inp, K.layers.Dense(2, name="head")(K.layers.Conv1D(4, 3, name="conv")(inp)))
+    path = h5_with_config(tmp_path, lambda c: c["config"]["layers"][1].__setitem__("inbound_nodes", []), model=model)
+    no_keras_load(monkeypatch)
+    with pytest.raises(InputError, match="its graph uses layer conv, which the file never builds"):
+        tf2torch.convert(path)
+
+
+def test_nested_models_and_shared_layers_pass_the_graph_check(tmp_path):
+    """Node indices count differently for nested models and shared layers: no false alarm."""
+    from tf2torch.frontend import limits
+
+    inp = K.Input((5,))
+    shared = K.layers.Dense(5, name="shared")
+    inner = K.Model(inp, shared(shared(inp)), name="inner")
+    a, b = K.Input((5,), name="a"), K.Input((5,), name="b")
+    out = K.layers.Add()([inner(a), inner(b), shared(a)])
+    K.Model([a, b], [out, inner(out)]).save(tmp_path / "nested.h5")
+    with h5py.File(tmp_path / "nested.h5") as f:
+        assert limits.problems(json.loads(f.attrs["model_config"])) == []

@@ -23,6 +23,7 @@ MAX_ARCHIVE_BYTES = 2**36  # uncompressed size of all the members of a .keras ar
 MAX_NODE_INDEX = 2**16  # node and tensor indices in the graph links of a functional config
 # config keys holding graph links [layer_name, node_index, tensor_index, ...]: tf_keras' functional
 # deserialisation loops forever on a node index that can never be reached (e.g. a float)
+_CONSTANT = "_CONSTANT_VALUE"  # tf_keras' link form for a constant argument of a TF-op layer: [_CONSTANT_VALUE, -1, value]
 _LINK_KEYS = frozenset({"inbound_nodes", "input_layers", "output_layers", "keras_history"})
 
 # config keys holding sizes (an int, or a list of ints); values must be in [0, MAX_DIM]
@@ -141,6 +142,8 @@ def problems(config) -> list[str]:
     def check_links(key, value, owner):
         """Every [layer_name, node_index, tensor_index, ...] link: indices are small whole numbers."""
         if isinstance(value, list) and len(value) >= 3 and isinstance(value[0], str):
+            if value[0] == _CONSTANT:
+                return
             if not all(type(n) is int and 0 <= n < MAX_NODE_INDEX for n in value[1:3]):
                 found.append(f"{where(owner)}: {key} link {_short(value[:3])} has node/tensor indices that are not "
                              f"whole numbers below {MAX_NODE_INDEX} (a corrupt or hostile file?)")
@@ -207,9 +210,70 @@ def problems(config) -> list[str]:
                 walk(v, owner)
 
     walk(config, "")
+    if not found:
+        found += unreachable_nodes(config)
     if not found and state["total"] > MAX_MODEL_WEIGHTS:
         found.append(f"the model would hold about {state['total']:.3g} weights, beyond tf2torch's limit of "
                      f"{MAX_MODEL_WEIGHTS} (a corrupt or hostile file?)")
+    return found
+
+
+def _links(value) -> list[tuple[str, int]]:
+    """The (layer name, node index) of every [layer_name, node_index, tensor_index, ...] link inside value."""
+    if isinstance(value, list) and len(value) >= 3 and isinstance(value[0], str) and type(value[1]) is int:
+        return [] if value[0] == _CONSTANT else [(value[0], value[1])]
+    if isinstance(value, dict):
+        return [link for v in value.values() for link in _links(v)]
+    if isinstance(value, list):
+        return [link for v in value for link in _links(v)]
+    return []
+
+
+def unreachable_nodes(config) -> list[str]:
+    """Functional graphs (of the model and of nested models) whose links name a layer call that
+    cannot be built: Keras' functional deserialisation (tf_keras functional.py reconstruct_from_config)
+    retries unprocessed nodes until all are built, so such a link makes it loop forever."""
+    found: list[str] = []
+
+    def check(cfg: dict, owner: str):
+        layers = [entry for entry in cfg.get("layers", []) if isinstance(entry, dict)]
+        nodes: dict[str, list] = {}
+        for entry in layers:
+            inner = entry.get("config") if isinstance(entry.get("config"), dict) else {}
+            name = entry.get("name", inner.get("name"))
+            if isinstance(name, str):
+                nodes[name] = entry.get("inbound_nodes") if isinstance(entry.get("inbound_nodes"), list) else []
+        # by layer, not by call: node indices count differently for nested models and shared layers
+        # (tf_keras' node_index_map); a layer is buildable once one of its calls has all its inputs
+        built = {entry.get("name", (entry.get("config") or {}).get("name")) for entry in layers
+                 if entry.get("class_name") == "InputLayer"}
+        changed = True
+        while changed:  # at most one pass per layer
+            changed = False
+            for name, calls in nodes.items():
+                if name not in built and any(all(link[0] in built for link in _links(call)) for call in calls):
+                    built.add(name)
+                    changed = True
+        wanted = [link for calls in nodes.values() for call in calls for link in _links(call)]
+        wanted += _links(cfg.get("output_layers", []))
+        missing = sorted({layer for layer, _ in wanted if layer not in built}, key=str)
+        if missing:
+            found.append(f"{'model ' + repr(owner) if owner else 'the model'}: its graph uses layer {_short(missing[0])}, "
+                         "which the file never builds (a corrupt or hostile file?)")
+
+    def walk(value, owner: str):
+        if isinstance(value, dict):
+            inner = value.get("config")
+            if isinstance(inner, dict) and isinstance(inner.get("layers"), list) and any(
+                    isinstance(e, dict) and "inbound_nodes" in e for e in inner["layers"]):
+                check(inner, inner.get("name") if isinstance(inner.get("name"), str) else owner)
+            for v in value.values():
+                walk(v, owner)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, owner)
+
+    walk(config, "")
     return found
 
 
