@@ -533,3 +533,17 @@ def test_nested_models_and_shared_layers_pass_the_graph_check(tmp_path):
     K.Model([a, b], [out, inner(out)]).save(tmp_path / "nested.h5")
     with h5py.File(tmp_path / "nested.h5") as f:
         assert limits.problems(json.loads(f.attrs["model_config"])) == []
+
+
+@pytest.mark.parametrize("entry", [{"class_name": "Dense", "config": "oops", "inbound_nodes": [[["in", 0, 0, {}]]]},
+                                   {"class_name": "Dense", "config": None, "name": 3, "inbound_nodes": "x"},
+                                   {"class_name": "InputLayer", "config": [], "inbound_nodes": []}],
+                         ids=["config-is-a-string", "odd-types", "input-without-name"])
+def test_graph_check_reads_any_json_without_crashing(entry):
+    """Fuzzer: a layer entry whose config was a string crashed the graph check (AttributeError)."""
+    from tf2torch.frontend import limits
+
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        {"class_name": "InputLayer", "name": "in", "config": {"name": "in"}, "inbound_nodes": []}, entry],
+        "output_layers": [["in", 0, 0]]}}
+    assert isinstance(limits.problems(config), list)

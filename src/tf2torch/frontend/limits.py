@@ -229,6 +229,13 @@ def _links(value) -> list[tuple[str, int]]:
     return []
 
 
+def _layer_name(entry: dict):
+    """A layer entry's name (Keras 2 and 3 keep it next to the config, or inside it), or None."""
+    inner = entry.get("config")
+    name = entry.get("name", inner.get("name") if isinstance(inner, dict) else None)
+    return name if isinstance(name, str) else None
+
+
 def unreachable_nodes(config) -> list[str]:
     """Functional graphs (of the model and of nested models) whose links name a layer call that
     cannot be built: Keras' functional deserialisation (tf_keras functional.py reconstruct_from_config)
@@ -239,14 +246,12 @@ def unreachable_nodes(config) -> list[str]:
         layers = [entry for entry in cfg.get("layers", []) if isinstance(entry, dict)]
         nodes: dict[str, list] = {}
         for entry in layers:
-            inner = entry.get("config") if isinstance(entry.get("config"), dict) else {}
-            name = entry.get("name", inner.get("name"))
+            name = _layer_name(entry)
             if isinstance(name, str):
                 nodes[name] = entry.get("inbound_nodes") if isinstance(entry.get("inbound_nodes"), list) else []
         # by layer, not by call: node indices count differently for nested models and shared layers
         # (tf_keras' node_index_map); a layer is buildable once one of its calls has all its inputs
-        built = {entry.get("name", (entry.get("config") or {}).get("name")) for entry in layers
-                 if entry.get("class_name") == "InputLayer"}
+        built = {_layer_name(entry) for entry in layers if entry.get("class_name") == "InputLayer"}
         changed = True
         while changed:  # at most one pass per layer
             changed = False
