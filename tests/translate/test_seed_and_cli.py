@@ -128,3 +128,13 @@ def test_the_scripts_own_torch_import_is_no_todo():
 
     t = translate_source("import tensorflow as tf\nimport torch\nx = tf.reduce_sum(tf.ones(3))\n", "s.py")
     assert t.complete, t.todos
+
+
+def test_a_keras_name_the_runtime_helper_stands_for_is_no_todo():
+    """`from keras.utils import to_categorical` binds the name of the helper that replaces it."""
+    from tf2torch.translate import translate_source
+
+    script = ("import numpy as np\nfrom tensorflow.keras.utils import to_categorical\n"
+              "y = to_categorical(np.array([0, 2, 1]), 3)\n")
+    t = translate_source(script, "s.py")
+    assert not any("binds" in why for _, why in t.todos), t.todos
