@@ -124,7 +124,8 @@ def _shadowed(original: ast.AST, state, source: str) -> list[str]:
             line, origin = user[name]
             if origin is not None and origin == why:  # the script's own `import torch`
                 continue
-            if origin is not None and re.match(r"(from|import)\s+(tensorflow|keras|tf_keras)\b", origin):
+            if (why == "its runtime helper" and origin is not None and " as " not in origin
+                    and re.match(r"from\s+(tensorflow|keras|tf_keras)\b", origin)):
                 continue  # `from keras.callbacks import EarlyStopping`: the helper stands for that very name
             todos.append(f"line {line} of the script binds `{name}`, which the translation uses for {why}: "
                          "rename it in the script")
