@@ -492,3 +492,23 @@ def test_to_categorical_stays_numpy_like_keras():
     exec(result.source, namespace)
     np.testing.assert_array_equal(namespace["y"], keras.utils.to_categorical(labels))
     np.testing.assert_array_equal(namespace["z"], keras.utils.to_categorical(labels, 4))
+
+
+@pytest.mark.parametrize("call", ["pad_sequences(seqs)", "pad_sequences(seqs, maxlen=4)",
+                                  "pad_sequences(seqs, maxlen=3, padding='post', truncating='post', value=-1)",
+                                  "pad_sequences(seqs, dtype='float32', maxlen=6)"],
+                         ids=["default", "maxlen", "post", "float"])
+def test_pad_sequences_stays_numpy_like_keras(call):
+    import keras
+    import numpy as np
+
+    from tf2torch.translate import translate_source
+
+    seqs = [[5, 1, 2, 9, 3], [], [7], [4, 4]]
+    result = translate_source(f"import tensorflow as tf\ny = tf.keras.utils.{call}\n")
+    assert result.complete, result.todos
+    namespace = {"seqs": seqs}
+    exec(result.source, namespace)
+    expected = eval(f"keras.utils.{call}", {"keras": keras, "seqs": seqs})
+    np.testing.assert_array_equal(namespace["y"], expected)
+    assert namespace["y"].dtype == expected.dtype

@@ -252,6 +252,17 @@ def bind(op: Op, name: str, args, originals, dtype: Callable, literal: Callable,
     return bound
 
 
+def pad_sequences(b):
+    """keras.utils.pad_sequences stays NumPy (runtime/ops.py); its dtype is a NumPy dtype, kept as written."""
+    b.use("pad_sequences")
+    b.imports.add("import numpy as np")
+    given = [k for k in ("maxlen", "dtype", "padding", "truncating", "value") if b.given(k)]
+    extra = {"d": b.originals["dtype"]} if "dtype" in given else {}
+    b.used.update(given)
+    args = ", ".join(["sequences"] + [f"{k}={'d' if k == 'dtype' else k}" for k in given])
+    return b.build(f"pad_sequences({args})", **extra)
+
+
 _DTYPE_PARAMS = {"dtype", "output_type", "out_type", "index_type"}
 
 
@@ -1379,6 +1390,9 @@ TABLE: list[Op] = [
        lambda b: (b.use("to_categorical"), b.imports.add("import numpy as np"),
                   b.build("to_categorical(x, num_classes)" if b.given("num_classes") else "to_categorical(x)"))[-1],
        None),
+    # keras.utils.pad_sequences: NumPy in, NumPy out, pre-padding by default (runtime/ops.py)
+    op("keras.utils.pad_sequences", "sequences, maxlen=None, dtype='int32', padding='pre', truncating='pre', value=0.0",
+       pad_sequences, None),
     op("tf.image.per_image_standardization", "image",
        lambda b: (b.use("per_image_standardization"), b.build("per_image_standardization(image)"))[1],
        "tf.image.per_image_standardization(img)"),

@@ -32,6 +32,25 @@ def per_image_standardization(image):
     return (image - mean) / torch.clamp(std, min=min_std)
 
 
+def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
+    """keras.utils.pad_sequences (keras/src/utils/sequence_utils.py): a NumPy array (N, maxlen, ...),
+    padded and truncated at the front by default ("pre"), empty sequences left as `value`."""
+    lengths = [len(s) for s in sequences]
+    sample_shape = next((np.asarray(s).shape[1:] for s in sequences if len(s)), ())
+    maxlen = int(np.max(lengths)) if maxlen is None else maxlen
+    out = np.full((len(sequences), maxlen) + sample_shape, value, dtype=dtype)
+    for row, s in zip(out, sequences):
+        if not len(s):
+            continue
+        kept = np.asarray(s[-maxlen:] if truncating == "pre" else s[:maxlen], dtype=dtype)
+        if len(kept):
+            if padding == "post":
+                row[:len(kept)] = kept
+            else:
+                row[-len(kept):] = kept
+    return out
+
+
 def to_categorical(x, num_classes=None):
     """keras.utils.to_categorical on arrays (keras/src/utils/numerical_utils.py): one-hot rows, a
     trailing size-1 axis dropped first, num_classes = max + 1 when not given. float32 here: Keras 3
