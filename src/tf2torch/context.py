@@ -9,7 +9,7 @@ import numpy as np
 
 from . import fragment as fr
 from .errors import UnsupportedError
-from .ir import Graph, Node, TensorInfo, TensorRef
+from .ir import Graph, Node, TensorInfo, TensorRef, is_mask_argument
 from .layout import Layout, compose_to, inverse
 from .registry import FOLLOW, SPATIAL, lookup
 
@@ -177,7 +177,7 @@ class NodeContext:
                 return any(has_tensor(v) for v in value.values())
             return False
 
-        named = [v for k, v in self.node.kwargs.items() if not (k == "mask" or k.endswith("_mask"))]
+        named = [v for k, v in self.node.kwargs.items() if not is_mask_argument(k)]
         return sum(has_tensor(v) for v in list(self.node.args) + named)
 
     # --- call arguments ---------------------------------------------------------------------
@@ -185,12 +185,13 @@ class NodeContext:
         """The Keras call's arguments by parameter name, positional ones included (tensors as
         TensorRef placeholders); only those the call was given."""
         try:
-            bound = inspect.signature(self.layer.cls.call).bind(None, *self.node.args, **self.node.kwargs)
+            signature = inspect.signature(self.layer.cls.call)
+            bound = signature.bind(None, *self.node.args, **self.node.kwargs)
         except (TypeError, ValueError):  # a call Keras' signature does not describe (**kwargs...)
             return dict(self.node.kwargs)
         arguments = dict(bound.arguments)
         arguments.pop(next(iter(arguments)), None)  # self
-        for name, param in inspect.signature(self.layer.cls.call).parameters.items():
+        for name, param in signature.parameters.items():
             if param.kind is inspect.Parameter.VAR_KEYWORD and name in arguments:
                 arguments.update(arguments.pop(name))
         return arguments
@@ -205,8 +206,7 @@ class NodeContext:
 
     def has_mask(self) -> bool:
         """Whether Keras may hand this node a mask (explicit *mask argument or masked input)."""
-        explicit = any(isinstance(v, TensorRef) for k, v in self.node.kwargs.items() if k == "mask" or k.endswith("_mask"))
-        return explicit or bool(self.node.masks)
+        return bool(self.node.mask_arguments()) or bool(self.node.masks)
 
     # --- weights ----------------------------------------------------------------------------
     def weight(self, name: str) -> np.ndarray:

@@ -60,6 +60,11 @@ class Layer:
         return any(path.split("/")[-len(parts):] == parts for path, _ in self.weights)
 
 
+def is_mask_argument(name: str) -> bool:
+    """A Keras call parameter that takes a mask: `mask`, or `<argument>_mask` (query_mask...)."""
+    return name == "mask" or name.endswith("_mask")
+
+
 @dataclass
 class Node:
     index: int
@@ -72,6 +77,10 @@ class Node:
     # tensors, read by MultiHeadAttention, Multiply, ... or auto-filled as `mask=` at run time):
     # input tensor id -> id of its mask tensor (bool, the input's shape without the feature axis)
     masks: dict[int, int] = field(default_factory=dict)
+
+    def mask_arguments(self) -> dict[str, TensorRef]:
+        """The masks passed to the call as arguments (`mask=`, `query_mask=`...) that are graph tensors."""
+        return {k: v for k, v in self.kwargs.items() if is_mask_argument(k) and isinstance(v, TensorRef)}
 
 
 @dataclass

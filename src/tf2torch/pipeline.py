@@ -119,9 +119,7 @@ def convert(model_or_path, *, input_layout: str = "torch", verify: bool = True, 
     graph = loaded.graph
     folded = fold.fold_batch_norm(graph) if fold_batch_norm else []
     say(f"converting {len(graph.nodes)} layer calls")
-    name = class_name or names.class_identifier(graph.name)
-    if not names.is_safe(name):
-        raise InputError(f"class name {name!r} is not a valid Python identifier, or hides a name the generated file uses")
+    name = class_name or names.class_identifier(graph.name)  # build_program refuses an unsafe one
     program = build_program(graph, name, input_layout)
     source = emit(program)
     state = build_state_dict(program)

@@ -12,7 +12,7 @@ import torch.nn
 from . import fragment as fr
 from .context import LayoutPlanner, NodeContext, convert_layout
 from .errors import ConversionError, InputError, Unsupported, UnsupportedError
-from .ir import Graph, Layer, TensorRef
+from .ir import Graph, Layer
 from .layout import Layout
 from .names import Namespace, is_safe, reserved
 from .registry import lookup
@@ -289,7 +289,7 @@ def _mask_tensors(graph: Graph) -> set[int]:
     found: set[int] = set()
     for node in graph.nodes:
         found |= set(node.masks.values())
-        found |= {v.id for k, v in node.kwargs.items() if (k == "mask" or k.endswith("_mask")) and isinstance(v, TensorRef)}
+        found |= {v.id for v in node.mask_arguments().values()}
     for node in reversed(graph.nodes):
         if any(t in found for t in node.outputs):
             found |= {t for t in node.inputs if graph.tensors[t].dtype == "bool"}
